@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make run` and `make test`.  Both set everything up.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-stamp
+PORT    ?= 6379
+
+.PHONY: run test lint typecheck layers unit bench soak redis-deps commands-table clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+# Debian's redis-server and redis-tools: differential tests and benchmarks compare against them.
+redis-deps:
+	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null; then \
+		echo "Installing Debian's redis-server and redis-tools"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools; \
+	fi
+
+run: $(STAMP)
+	$(VENV)/bin/cacheflow-server --bind 127.0.0.1 --port $(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check cacheflow tests scripts bench
+	$(VENV)/bin/ruff format --check cacheflow
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+layers: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+commands-table: $(STAMP)
+	$(PY) scripts/commands_table.py --write
+
+test: $(STAMP) redis-deps lint typecheck layers
+	$(PY) scripts/commands_table.py --check
+	$(PY) -m pytest -p no:cacheprovider
+
+bench: $(STAMP) redis-deps
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""cacheflow-cli: a redis-cli compatible command-line client."""

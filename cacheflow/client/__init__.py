@@ -1,0 +1,1 @@
+"""An asyncio RESP client used by the CLI and the proxy."""

@@ -1,0 +1,1 @@
+"""Runs commands for client sessions: synchronous, no I/O."""

@@ -1,0 +1,199 @@
+"""The engine: runs one command for one session through Redis's gates, in Redis's order.
+
+lookup -> arity -> authentication -> MULTI queueing -> handler.  The reply is
+returned as encoded bytes; the write effects the handler appended to
+``ctx.effects`` are published on the effect stream after it returns.  Nothing
+here performs I/O, so the whole command path is testable without sockets.
+
+Hot-path rules: command lookup is a dict hit on the name exactly as the client
+sent it (the lower- and upper-case spellings are precomputed, others cached),
+counters are plain ints, and nothing is allocated on success beyond what the
+handler makes.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+
+from cacheflow.commands.context import Context
+from cacheflow.commands.table import MULTI_IMMEDIATE, Command, CommandTable, Flag
+from cacheflow.engine.effects import EffectStream
+from cacheflow.engine.watch import WatchRegistry
+from cacheflow.resp import encoder
+from cacheflow.resp.errors import CommandError
+from cacheflow.store.keyspace import Keyspace
+
+log = logging.getLogger("cacheflow")
+
+_MAX_CACHED_SPELLINGS = 4096
+_NOAUTH = encoder.error("NOAUTH Authentication required.")
+_EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+
+
+def _arity_ok(arity: int, argc: int) -> bool:
+    return argc == arity if arity > 0 else argc >= -arity
+
+
+class ErrorStats:
+    """INFO errorstats: errors by their prefix, plus the total."""
+
+    __slots__ = ("by_prefix", "total")
+
+    def __init__(self) -> None:
+        self.by_prefix: dict[str, int] = {}
+        self.total = 0
+
+    def count(self, message: str) -> None:
+        prefix = message.split(" ", 1)[0]
+        self.by_prefix[prefix] = self.by_prefix.get(prefix, 0) + 1
+        self.total += 1
+
+    def reset(self) -> None:
+        self.by_prefix.clear()
+        self.total = 0
+
+
+class Engine:
+    __slots__ = ("table", "keyspace", "effects", "watches", "errors", "_lookup", "commands_processed", "_clock_ns")
+
+    def __init__(self, table: CommandTable, keyspace: Keyspace) -> None:
+        self.table = table
+        self.keyspace = keyspace
+        self.effects = EffectStream()
+        self.watches = WatchRegistry(table, keyspace)
+        self.effects.subscribe(self.watches.on_effects)
+        self.errors = ErrorStats()
+        self.commands_processed = 0
+        self._clock_ns: Callable[[], int] = time.perf_counter_ns
+        self._lookup: dict[bytes, Command] = {}
+        for cmd in table:
+            self._lookup[cmd.name.encode()] = cmd
+            self._lookup[cmd.name.upper().encode()] = cmd
+        keyspace.on_expired = self._on_expired
+
+    def _on_expired(self, db_index: int, key: bytes) -> None:
+        self.effects.publish(db_index, [[b"DEL", key]])
+
+    def find(self, name: bytes) -> Command | None:
+        """The command called ``name`` in any letter case."""
+        cmd = self._lookup.get(name)
+        if cmd is None:
+            cmd = self.table.get(name.decode("utf-8", "replace").lower())
+            if cmd is not None and len(self._lookup) < _MAX_CACHED_SPELLINGS:
+                self._lookup[name] = cmd
+        return cmd
+
+    def resolve(self, argv: list[bytes]) -> Command:
+        """The command or subcommand ``argv`` names, with its arity checked; raises on failure."""
+        cmd = self._lookup.get(argv[0]) or self.find(argv[0])
+        if cmd is None:
+            raise CommandError(_unknown_command(argv))
+        if not _arity_ok(cmd.arity, len(argv)):
+            raise CommandError(f"ERR wrong number of arguments for '{cmd.name}' command")
+        if cmd.subcommands:
+            sub = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower())
+            if sub is None:
+                raise CommandError(f"ERR unknown subcommand '{_printable(argv[1], 128)}'. Try {cmd.name.upper()} HELP.")
+            if not _arity_ok(sub.arity, len(argv)):
+                raise CommandError(f"ERR wrong number of arguments for '{sub.name}' command")
+            return sub
+        return cmd
+
+    def execute(self, ctx: Context, argv: list[bytes]) -> bytes:
+        """Run one request for ``ctx`` and return its encoded reply."""
+        self.commands_processed += 1
+        cmd = self._lookup.get(argv[0])
+        if cmd is None or cmd.subcommands or not _arity_ok(cmd.arity, len(argv)):
+            try:
+                cmd = self.resolve(argv)
+            except CommandError as e:
+                if ctx.in_multi:
+                    ctx.multi_error = True
+                return self._reject(e, None)
+        if not ctx.authenticated and not cmd.flags & Flag.NO_AUTH:
+            self.errors.count("NOAUTH")
+            cmd.rejected_calls += 1
+            if ctx.in_multi:
+                ctx.multi_error = True
+            return _NOAUTH
+        if ctx.in_multi and (cmd.parent or cmd).name not in MULTI_IMMEDIATE:
+            if cmd.flags & Flag.NO_MULTI:
+                ctx.multi_error = True
+                return self._reject(CommandError("ERR Command not allowed inside a transaction"), cmd)
+            ctx.multi_queue.append((cmd, argv))
+            return encoder.QUEUED
+        return self.call(ctx, cmd, argv)
+
+    def call(self, ctx: Context, cmd: Command, argv: list[bytes]) -> bytes:
+        """Run a resolved command's handler, account for it and publish its effects."""
+        start = self._clock_ns()
+        try:
+            reply = cmd.handler(ctx, argv)
+        except CommandError as e:
+            cmd.failed_calls += 1
+            reply = self._fail(str(e))
+        except Exception:
+            log.exception("unexpected error in command %s", cmd.name)
+            cmd.failed_calls += 1
+            reply = self._fail(f"ERR internal error while running '{cmd.name}'; see the server log")
+        cmd.calls += 1
+        cmd.usec += (self._clock_ns() - start) // 1000
+        ctx.last_command = cmd
+        if ctx.effects:
+            effects = ctx.effects
+            ctx.effects = []
+            self.effects.publish(ctx.db.index, effects)
+        return reply
+
+    def _fail(self, message: str) -> bytes:
+        self.errors.count(message)
+        return encoder.error(message)
+
+    def _reject(self, e: CommandError, cmd: Command | None) -> bytes:
+        if cmd is not None:
+            cmd.rejected_calls += 1
+        return self._fail(str(e))
+
+    # -- transactions --------------------------------------------------------
+
+    def watch(self, ctx: Context, key: bytes) -> None:
+        self.watches.watch(ctx, key)
+
+    def unwatch_all(self, ctx: Context) -> None:
+        self.watches.unwatch_all(ctx)
+
+    def exec_transaction(self, ctx: Context) -> bytes:
+        """EXEC: run the queued commands back to back, or abort as Redis does."""
+        queue = ctx.multi_queue
+        error = ctx.multi_error
+        dirty = ctx.watch_dirty or (bool(ctx.watched) and self.watches.expired_since_watch(ctx))
+        self.discard_transaction(ctx)
+        if error:
+            return self._fail(_EXECABORT)
+        if dirty:
+            return encoder.null_array(ctx.proto)
+        replies = [self.call(ctx, cmd, argv) for cmd, argv in queue]
+        return encoder.array(replies)
+
+    def discard_transaction(self, ctx: Context) -> None:
+        ctx.in_multi = False
+        ctx.multi_queue = []
+        ctx.multi_error = False
+        self.watches.unwatch_all(ctx)
+
+
+def _printable(raw: bytes, limit: int) -> str:
+    return raw[:limit].decode("utf-8", "replace")
+
+
+def _unknown_command(argv: list[bytes]) -> str:
+    """Redis 7's wording: the name, then up to 128 bytes of the arguments, each quoted."""
+    args = ""
+    budget = 128
+    for a in argv[1:]:
+        if budget <= 0:
+            break
+        piece = a[:budget]
+        budget -= len(piece)
+        args += "'" + piece.decode("utf-8", "replace") + "' "
+    return f"ERR unknown command '{_printable(argv[0], 128)}', with args beginning with: {args}"

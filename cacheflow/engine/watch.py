@@ -1,0 +1,89 @@
+"""WATCH: optimistic locking, fed by the write-effect stream.
+
+A session's watch breaks when an effect touches one of its keys.  Which keys an
+effect touches comes from the command table (key positions, or the command's
+declared ``touches`` for cross-database commands such as MOVE, FLUSHALL and
+SWAPDB).  A whole-database effect breaks only watches on keys that existed when
+watched, as Redis's flush only dirties watched keys present in the database;
+a key that changed in between has already broken the watch.  Expiry of a
+watched key also breaks it: as a DEL effect when the key is reclaimed, and at
+EXEC time for a key whose TTL passed but which nobody has touched yet.
+"""
+
+from typing import TYPE_CHECKING
+
+from cacheflow.commands.context import Context
+from cacheflow.commands.table import CommandTable
+
+if TYPE_CHECKING:
+    from cacheflow.store.keyspace import Keyspace
+
+
+class WatchRegistry:
+    __slots__ = ("_table", "_keyspace", "_by_key")
+
+    def __init__(self, table: CommandTable, keyspace: "Keyspace") -> None:
+        self._table = table
+        self._keyspace = keyspace
+        self._by_key: dict[tuple[int, bytes], set[Context]] = {}
+
+    def watch(self, ctx: Context, key: bytes) -> None:
+        slot = (ctx.db.index, key)
+        if slot in ctx.watched:
+            return
+        ctx.watched[slot] = ctx.db.lookup(key) is not None
+        self._by_key.setdefault(slot, set()).add(ctx)
+
+    def unwatch_all(self, ctx: Context) -> None:
+        for slot in ctx.watched:
+            watchers = self._by_key.get(slot)
+            if watchers is not None:
+                watchers.discard(ctx)
+                if not watchers:
+                    del self._by_key[slot]
+        ctx.watched.clear()
+        ctx.watch_dirty = False
+
+    def expired_since_watch(self, ctx: Context) -> bool:
+        """True when a watched key that existed when watched has since passed its TTL."""
+        now = self._keyspace.clock.now_ms()
+        dbs = self._keyspace.dbs
+        for (index, key), existed in ctx.watched.items():
+            if existed:
+                at = dbs[index].expires.get(key)
+                if at is not None and at <= now:
+                    return True
+        return False
+
+    def on_effects(self, db_index: int, effects: list[list[bytes]]) -> None:
+        if not self._by_key:
+            return
+        for argv in effects:
+            cmd = self._table.get(argv[0].decode().lower())
+            if cmd is None:
+                continue
+            if cmd.touches is not None:
+                for index, key in cmd.touches(db_index, argv):
+                    if key is None:
+                        self._touch_db(index)
+                    else:
+                        self._touch(index, key)
+            else:
+                for key in cmd.keys(argv):
+                    self._touch(db_index, key)
+
+    def _touch(self, index: int, key: bytes) -> None:
+        watchers = self._by_key.get((index, key))
+        if watchers:
+            for ctx in watchers:
+                ctx.watch_dirty = True
+
+    def _touch_db(self, index: int) -> None:
+        """A flush or swap of a whole database."""
+        db = self._keyspace.dbs[index]
+        for (i, key), watchers in self._by_key.items():
+            if i != index:
+                continue
+            for ctx in watchers:
+                if ctx.watched.get((i, key)) or db.lookup(key) is not None:
+                    ctx.watch_dirty = True

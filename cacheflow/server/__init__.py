@@ -1,0 +1,1 @@
+"""The only layer with sockets, timers, signals and files."""

@@ -1,0 +1,538 @@
+"""The server: listeners, the client registry, the cron, shutdown, and the services handlers use.
+
+Everything with sockets, timers or signals lives here; the engine below it is
+synchronous and pure.  ``cached_ms`` is refreshed by the cron and used where a
+coarse time is enough (idle times), so the request path never reads the clock.
+"""
+
+import asyncio
+import ipaddress
+import logging
+import os
+import platform
+import resource
+import sys
+import time
+from typing import Any
+
+from cacheflow import REDIS_COMPAT_VERSION, __version__
+from cacheflow.commands import TABLE
+from cacheflow.commands.context import Context
+from cacheflow.config import file as config_file
+from cacheflow.config.schema import PARAMS, Config
+from cacheflow.engine.engine import Engine
+from cacheflow.resp.parser import Limits
+from cacheflow.server import logging_setup
+from cacheflow.server.connection import Connection
+from cacheflow.store.clock import SystemClock
+from cacheflow.store.keyspace import Keyspace
+
+log = logging.getLogger("cacheflow")
+
+# Redis: keep a few descriptors for the server's own use beyond maxclients.
+_RESERVED_FDS = 32
+_EXPIRE_SAMPLE = 20
+_EXPIRE_ACCEPTABLE_STALE = 10  # percent
+_PROTECTED_MODE_DENIED = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set "
+    b"for the default user. In this mode connections are only accepted from the loopback interface. "
+    b"If you want to connect from external computers to Redis you may adopt one of the following solutions: "
+    b"1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback "
+    b"interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is "
+    b"not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. "
+    b"2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and "
+    b"setting the protected mode option to 'no', and then restarting the server. "
+    b"3) If you started the server manually just for testing, restart it with the '--protected-mode no' "
+    b"option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of "
+    b"the above things in order for the server to start accepting connections from the outside.\r\n"
+)
+
+
+class ServerStats:
+    __slots__ = (
+        "total_connections_received",
+        "rejected_connections",
+        "net_input_bytes",
+        "net_output_bytes",
+        "protocol_errors",
+        "client_output_limit_disconnections",
+        "client_query_buffer_limit_disconnections",
+    )
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.total_connections_received = 0
+        self.rejected_connections = 0
+        self.net_input_bytes = 0
+        self.net_output_bytes = 0
+        self.protocol_errors = 0
+        self.client_output_limit_disconnections = 0
+        self.client_query_buffer_limit_disconnections = 0
+
+
+class Server:
+    """Implements ``ServerServices`` for handlers."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.clock = SystemClock()
+        self.keyspace = Keyspace(config.databases, self.clock)
+        self.engine = Engine(TABLE, self.keyspace)
+        self.limits = Limits(config.proto_max_bulk_len, config.client_query_buffer_limit)
+        self.stats = ServerStats()
+        self.connections: dict[int, Connection] = {}
+        self.next_client_id = 1
+        self.cached_ms = self.clock.now_ms()
+        self.start_time = time.time()
+        self.paused_until = 0
+        self.pause_writes_only = False
+        self.output_limits_active = False
+        self.listeners: list[asyncio.base_events.Server] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stopped: asyncio.Future[None] | None = None
+        self.last_save_time = int(time.time())
+        self._soft_limit_since: dict[int, float] = {}
+        self._cron_handle: asyncio.TimerHandle | None = None
+        self._apply_output_limits()
+
+    # -- startup and shutdown -------------------------------------------------
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.stopped = self.loop.create_future()
+        self._raise_fd_limit()
+        await self._listen()
+        self._schedule_cron()
+
+    async def _listen(self) -> None:
+        assert self.loop is not None
+        port = self.config.port
+        for entry in self.config.bind:
+            optional = entry.startswith("-")
+            host = entry.lstrip("-")
+            host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
+            try:
+                srv = await self.loop.create_server(
+                    lambda: Connection(self),
+                    host,
+                    port,
+                    reuse_address=True,
+                    backlog=self.config.tcp_backlog,
+                )
+            except OSError as e:
+                if optional:
+                    log.log(15, "Skipping optional bind address %s: %s", host, e)
+                    continue
+                log.warning("Failed listening on port %d (tcp), aborting: %s", port, e)
+                raise
+            self.listeners.append(srv)
+        if not self.listeners:
+            raise OSError(f"could not listen on any address for port {port}")
+
+    def _raise_fd_limit(self) -> None:
+        """Raise the open-files limit for maxclients, or lower maxclients with a warning, as Redis does."""
+        wanted = self.config.maxclients + _RESERVED_FDS
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft >= wanted:
+            return
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+        if soft < wanted:
+            new_max = max(1, soft - _RESERVED_FDS)
+            log.warning(
+                "You requested maxclients of %d requiring at least %d max file descriptors. "
+                "Server can't set maximum open files to %d; maxclients has been reduced to %d.",
+                self.config.maxclients,
+                wanted,
+                wanted,
+                new_max,
+            )
+            self.config.maxclients = new_max
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        assert self.stopped is not None
+        await self.stopped
+
+    def stop(self) -> None:
+        if self._cron_handle is not None:
+            self._cron_handle.cancel()
+        for srv in self.listeners:
+            srv.close()
+        for conn in list(self.connections.values()):
+            conn.close()
+        if self.stopped is not None and not self.stopped.done():
+            self.stopped.set_result(None)
+
+    # -- clients -------------------------------------------------------------
+
+    def new_context(self, conn: Connection, transport: asyncio.Transport) -> Context:
+        ctx = Context(self.next_client_id, self.keyspace, self, self.engine, TABLE, self.config)
+        self.next_client_id += 1
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        ctx.addr = _format_addr(peer)
+        ctx.laddr = _format_addr(local)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            ctx.fd = sock.fileno()
+            self._set_keepalive(sock)
+        ctx.created_ms = ctx.last_interaction_ms = self.cached_ms
+        return ctx
+
+    def _set_keepalive(self, sock: Any) -> None:
+        import socket
+
+        interval = self.config.tcp_keepalive
+        if interval <= 0 or sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            if hasattr(socket, "TCP_KEEPIDLE"):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, interval // 3))
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+        except OSError:
+            pass
+
+    def register(self, conn: Connection) -> None:
+        self.connections[conn.ctx.id] = conn
+        self.stats.total_connections_received += 1
+
+    def unregister(self, conn: Connection) -> None:
+        ctx = getattr(conn, "ctx", None)
+        if ctx is None or self.connections.get(ctx.id) is not conn:
+            return
+        del self.connections[ctx.id]
+        self.engine.discard_transaction(ctx)
+        self._soft_limit_since.pop(ctx.id, None)
+
+    def protected_mode_denial(self, transport: asyncio.Transport) -> bytes | None:
+        if not self.config.protected_mode or self.config.requirepass:
+            return None
+        peer = transport.get_extra_info("peername")
+        if not isinstance(peer, tuple):
+            return None
+        try:
+            if ipaddress.ip_address(peer[0]).is_loopback:
+                return None
+        except ValueError:
+            return None
+        return _PROTECTED_MODE_DENIED
+
+    # -- output buffer limits -----------------------------------------------
+
+    def _apply_output_limits(self) -> None:
+        hard, soft, _ = self.config.client_output_buffer_limit["normal"]
+        self.output_limits_active = bool(hard or soft)
+
+    def check_output_limits(self, conn: Connection) -> None:
+        hard, soft, seconds = self.config.client_output_buffer_limit["normal"]
+        size = conn.output_buffer_size()
+        over_soft = bool(soft) and size > soft
+        if hard and size > hard:
+            self._disconnect_for_output(conn, size)
+            return
+        if over_soft:
+            since = self._soft_limit_since.setdefault(conn.ctx.id, time.monotonic())
+            if time.monotonic() - since >= seconds:
+                self._disconnect_for_output(conn, size)
+        else:
+            self._soft_limit_since.pop(conn.ctx.id, None)
+
+    def _disconnect_for_output(self, conn: Connection, size: int) -> None:
+        log.warning(
+            "Client id=%d addr=%s closed for overcoming of output buffer limits (%d bytes).",
+            conn.ctx.id,
+            conn.ctx.addr,
+            size,
+        )
+        self.stats.client_output_limit_disconnections += 1
+        conn.abort()
+
+    # -- pause -----------------------------------------------------------------
+
+    def pause_applies(self, ctx: Context, argv: list[bytes]) -> bool:
+        if not self.paused_until:
+            return False
+        if self.cached_ms >= self.paused_until and self.clock.now_ms() >= self.paused_until:
+            self.unpause_clients()
+            return False
+        if not self.pause_writes_only:
+            return True
+        cmd = self.engine.find(argv[0])
+        if cmd is None:
+            return False
+        from cacheflow.commands.table import Flag
+
+        if cmd.name in ("eval", "evalsha", "publish"):
+            return True
+        return bool(cmd.flags & (Flag.WRITE | Flag.MAY_REPLICATE)) or (ctx.in_multi and cmd.name == "exec")
+
+    def pause_clients(self, until_ms: int, writes_only: bool) -> None:
+        if self.paused_until and until_ms < self.paused_until and writes_only == self.pause_writes_only:
+            return
+        self.paused_until = until_ms
+        self.pause_writes_only = writes_only
+
+    def unpause_clients(self) -> None:
+        self.paused_until = 0
+        self.pause_writes_only = False
+        for conn in list(self.connections.values()):
+            if conn._held:
+                conn.release_held()
+
+    # -- cron ------------------------------------------------------------------
+
+    def _schedule_cron(self) -> None:
+        assert self.loop is not None
+        hz = max(1, min(500, self.config.hz or 1))
+        self._cron_handle = self.loop.call_later(1.0 / hz, self._cron)
+
+    def _cron(self) -> None:
+        try:
+            self.cached_ms = self.clock.now_ms()
+            self._active_expire()
+            self._client_timeouts()
+            if self.paused_until and self.cached_ms >= self.paused_until:
+                self.unpause_clients()
+        except Exception:
+            log.exception("error in server cron")
+        finally:
+            self._schedule_cron()
+
+    def _active_expire(self) -> None:
+        """Redis's slow expire cycle: sample volatile keys, repeat while >10% were stale, bounded in time."""
+        if not getattr(self, "active_expire_enabled", True):
+            return
+        hz = max(1, self.config.hz)
+        budget = 0.25 / hz  # 25% of one cron period, in seconds
+        start = time.perf_counter()
+        stats = self.keyspace.stats
+        for db in self.keyspace.dbs:
+            if not db.expires:
+                continue
+            while True:
+                checked, expired = db.expire_step(_EXPIRE_SAMPLE)
+                if checked == 0 or expired * 100 <= checked * _EXPIRE_ACCEPTABLE_STALE:
+                    break
+                if time.perf_counter() - start > budget:
+                    break
+            if time.perf_counter() - start > budget:
+                break
+        stats.expire_cycle_time_used_ms += int((time.perf_counter() - start) * 1000)
+
+    def _client_timeouts(self) -> None:
+        timeout = self.config.timeout
+        if not timeout:
+            return
+        limit = self.cached_ms - timeout * 1000
+        for conn in list(self.connections.values()):
+            ctx = conn.ctx
+            if ctx.last_interaction_ms < limit and ctx.kind == "normal":
+                log.log(15, "Closing idle client id=%d", ctx.id)
+                conn.close()
+
+    # -- ServerServices -------------------------------------------------------
+
+    def clients(self) -> list[Context]:
+        return [c.ctx for c in self.connections.values()]
+
+    def client_by_id(self, client_id: int) -> Context | None:
+        conn = self.connections.get(client_id)
+        return conn.ctx if conn is not None else None
+
+    def connection_of(self, ctx: Context) -> Connection | None:
+        return self.connections.get(ctx.id)
+
+    def kill_client(self, ctx: Context) -> None:
+        conn = self.connections.get(ctx.id)
+        if conn is not None:
+            if conn.ctx is ctx and ctx.close_after_reply is False and conn is not None:
+                ctx.close_after_reply = True
+            conn.close()
+
+    def request_shutdown(self, save: bool | None, now: bool, force: bool) -> str | None:
+        if save:
+            log.warning("Error trying to save the DB: snapshots are not implemented yet")
+            if not force:
+                return "ERR Errors trying to SHUTDOWN. Check logs."
+        log.warning("User requested shutdown...")
+        log.warning("Redis is now ready to exit, bye bye...")
+        assert self.loop is not None
+        self.loop.call_soon(self.stop)
+        return None
+
+    def rewrite_config(self) -> None:
+        path = self.config.config_file
+        if not path:
+            raise OSError("The server is running without a config file")
+        try:
+            with open(path, encoding="utf-8") as f:
+                original = f.read()
+        except FileNotFoundError:
+            original = ""
+        values = {p.name: p.format(getattr(self.config, p.attr)) for p in PARAMS}
+        defaults = {p.name: p.format(p.default) for p in PARAMS}
+        text = config_file.rewrite(original, values, defaults)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def apply_config(self, changed: dict[str, Any]) -> None:
+        if "proto-max-bulk-len" in changed:
+            self.limits.max_bulk_len = self.config.proto_max_bulk_len
+        if "client-query-buffer-limit" in changed:
+            self.limits.query_buffer_limit = self.config.client_query_buffer_limit
+        if "client-output-buffer-limit" in changed:
+            self._apply_output_limits()
+        if "loglevel" in changed:
+            logging_setup.set_level(self.config.loglevel)
+        if "maxclients" in changed:
+            self._raise_fd_limit()
+        if ("port" in changed or "bind" in changed) and self.loop is not None:
+            self.loop.create_task(self._rebind())
+
+    async def _rebind(self) -> None:
+        old = self.listeners
+        self.listeners = []
+        for srv in old:
+            srv.close()
+        await self._listen()
+
+    def blocking_sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def last_save(self) -> int:
+        return self.last_save_time
+
+    def uptime(self) -> int:
+        return int(time.time() - self.start_time)
+
+    def info_server(self) -> dict[str, Any]:
+        uptime = self.uptime()
+        return {
+            "redis_version": REDIS_COMPAT_VERSION,
+            "cacheflow_version": __version__,
+            "redis_git_sha1": "00000000",
+            "redis_git_dirty": 0,
+            "redis_build_id": "0",
+            "redis_mode": "standalone",
+            "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+            "arch_bits": 64 if sys.maxsize > 2**32 else 32,
+            "monotonic_clock": "POSIX clock_gettime",
+            "multiplexing_api": "epoll" if sys.platform.startswith("linux") else "kqueue",
+            "gcc_version": "0.0.0",
+            "python_version": platform.python_version(),
+            "event_loop": type(self.loop).__module__.split(".")[0] if self.loop else "none",
+            "process_id": os.getpid(),
+            "process_supervised": "no",
+            "run_id": self.run_id,
+            "tcp_port": self.config.port,
+            "server_time_usec": time.time_ns() // 1000,
+            "uptime_in_seconds": uptime,
+            "uptime_in_days": uptime // 86400,
+            "hz": self.config.hz,
+            "configured_hz": self.config.hz,
+            "lru_clock": int(time.time()) & ((1 << 24) - 1),
+            "executable": os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else "",
+            "config_file": os.path.abspath(self.config.config_file) if self.config.config_file else "",
+            "io_threads_active": 0,
+        }
+
+    @property
+    def run_id(self) -> str:
+        rid = getattr(self, "_run_id", None)
+        if rid is None:
+            rid = os.urandom(20).hex()
+            self._run_id = rid
+        return rid
+
+    def info_clients(self) -> dict[str, Any]:
+        conns = list(self.connections.values())
+        return {
+            "connected_clients": len(conns),
+            "cluster_connections": 0,
+            "maxclients": self.config.maxclients,
+            "client_recent_max_input_buffer": max((c.query_buffer_size() for c in conns), default=0),
+            "client_recent_max_output_buffer": max((c.output_buffer_size() for c in conns), default=0),
+            "blocked_clients": 0,
+            "tracking_clients": 0,
+            "clients_in_timeout_table": 0,
+        }
+
+    def info_memory(self) -> dict[str, Any]:
+        rss = _rss_bytes()
+        return {
+            "used_memory": rss,
+            "used_memory_human": _human(rss),
+            "used_memory_rss": rss,
+            "used_memory_rss_human": _human(rss),
+            "maxmemory": self.config.maxmemory,
+            "maxmemory_human": _human(self.config.maxmemory),
+            "maxmemory_policy": self.config.maxmemory_policy,
+            "mem_allocator": "pymalloc",
+        }
+
+    def info_stats(self) -> dict[str, Any]:
+        ks = self.keyspace.stats
+        s = self.stats
+        return {
+            "total_connections_received": s.total_connections_received,
+            "total_commands_processed": self.engine.commands_processed,
+            "instantaneous_ops_per_sec": 0,
+            "total_net_input_bytes": s.net_input_bytes,
+            "total_net_output_bytes": s.net_output_bytes,
+            "rejected_connections": s.rejected_connections,
+            "expired_keys": ks.expired_keys,
+            "expired_stale_perc": "%.2f" % ks.expired_stale_perc,
+            "expire_cycle_cpu_milliseconds": ks.expire_cycle_time_used_ms,
+            "evicted_keys": 0,
+            "evicted_clients": 0,
+            "keyspace_hits": ks.hits,
+            "keyspace_misses": ks.misses,
+            "pubsub_channels": 0,
+            "pubsub_patterns": 0,
+            "total_error_replies": self.engine.errors.total,
+            "client_query_buffer_limit_disconnections": s.client_query_buffer_limit_disconnections,
+            "client_output_buffer_limit_disconnections": s.client_output_limit_disconnections,
+        }
+
+    def reset_stats(self) -> None:
+        self.stats.reset()
+        self.keyspace.stats.reset()
+        self.engine.errors.reset()
+        self.engine.commands_processed = 0
+        for cmd in TABLE:
+            cmd.reset_stats()
+
+
+def _format_addr(addr: Any) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host = addr[0]
+        return f"{host}:{addr[1]}"
+    return str(addr or "")
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _human(n: int) -> str:
+    for unit, size in (("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if n >= size:
+            return f"{n / size:.2f}{unit}"
+    return f"{n}B"

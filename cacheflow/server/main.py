@@ -1,0 +1,151 @@
+"""``cacheflow-server [config-file] [--name value ...]``: start a server the way redis-server starts.
+
+The configuration file is read first, then command-line ``--name value...``
+overrides, exactly as redis-server treats them (an override's arguments run
+until the next ``--``).  A bad directive prints Redis's fatal-config report and
+exits with status 1.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from cacheflow import REDIS_COMPAT_VERSION, __version__
+from cacheflow.config.file import ConfigFileError, Directive, parse_directives
+from cacheflow.config.schema import Config, ConfigError
+from cacheflow.server import logging_setup
+from cacheflow.server.app import Server
+
+log = logging.getLogger("cacheflow")
+
+USAGE = """Usage: cacheflow-server [/path/to/redis.conf] [options] [-]
+       cacheflow-server - (read config from stdin)
+       cacheflow-server -v or --version
+       cacheflow-server -h or --help
+
+Examples:
+       cacheflow-server (run the server with default config)
+       cacheflow-server /etc/redis/6379.conf
+       cacheflow-server --port 7777
+       cacheflow-server /etc/myredis.conf --loglevel verbose -
+"""
+
+
+def _overrides(args: list[str]) -> str:
+    """Turn ``--port 7000 --save 900 1`` into config-file text, as redis-server does."""
+    lines: list[str] = []
+    current: list[str] = []
+    for arg in args:
+        if arg.startswith("--") and len(arg) > 2:
+            if current:
+                lines.append(" ".join(current))
+            current = [arg[2:]]
+        else:
+            quoted = arg if arg and not any(c in arg for c in " \"'") else '"' + arg.replace('"', '\\"') + '"'
+            current.append(quoted)
+    if current:
+        lines.append(" ".join(current))
+    return "\n".join(lines)
+
+
+def load_config(argv: list[str]) -> Config:
+    config = Config()
+    text = ""
+    rest = argv
+    if rest and not rest[0].startswith("--") and rest[0] != "-":
+        config.config_file = rest[0]
+        with open(rest[0], encoding="utf-8") as f:
+            text = f.read()
+        rest = rest[1:]
+    if "-" in rest:
+        rest = [a for a in rest if a != "-"]
+        text += "\n" + sys.stdin.read()
+    text += "\n" + _overrides(rest)
+    directives = parse_directives(text)
+    for d in directives:
+        _apply_directive(config, d)
+    return config
+
+
+def _apply_directive(config: Config, d: Directive) -> None:
+    try:
+        parsed = config.set_many([(d.name.encode(), d.value)], at_startup=True)
+    except ConfigError as e:
+        reason = str(e)
+        if reason.startswith("Unknown option"):
+            reason = "Bad directive or wrong number of arguments"
+        elif " - " in reason:
+            reason = reason.split(" - ", 1)[1]
+        raise ConfigFileError(d.lineno, d.line, reason) from None
+    config.apply(parsed)
+
+
+def _fatal(e: ConfigFileError) -> None:
+    sys.stderr.write(
+        f"\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_COMPAT_VERSION}) ***\n"
+        f"Reading the configuration file, at line {e.lineno}\n>>> '{e.line}'\n{e.reason}\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("-v", "--version"):
+        print(f"CacheFlow server v={__version__} redis_compat={REDIS_COMPAT_VERSION} bits=64")
+        return 0
+    if args and args[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    try:
+        config = load_config(args)
+    except ConfigFileError as e:
+        _fatal(e)
+        return 1
+    except OSError as e:
+        sys.stderr.write(f"Fatal error, can't open config file '{args[0]}': {e.strerror}\n")
+        return 1
+    logging_setup.configure(config.loglevel, config.logfile)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    log.warning("oO0OoO0OoO0Oo CacheFlow is starting oO0OoO0OoO0Oo")
+    log.warning(
+        "CacheFlow version=%s, redis_compat=%s, bits=64, pid=%d, just started",
+        __version__,
+        REDIS_COMPAT_VERSION,
+        os.getpid(),
+    )
+    if not config.config_file:
+        log.warning("Warning: no config file specified, using the default config.")
+    server = Server(config)
+    return asyncio.run(_run(server))
+
+
+async def _run(server: Server) -> int:
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signame: str) -> None:
+        log.warning("Received %s scheduling shutdown...", signame)
+        log.warning("User requested shutdown...")
+        log.warning("Redis is now ready to exit, bye bye...")
+        server.stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig.name)
+    try:
+        await server.start()
+    except OSError:
+        return 1
+    log.info("Server initialized")
+    log.info("Ready to accept connections tcp (port %d)", server.config.port)
+    assert server.stopped is not None
+    await server.stopped
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
