@@ -47,9 +47,36 @@ class ServerServices(Protocol):
 
     def info_stats(self) -> dict[str, Any]: ...
 
+    def info_persistence(self) -> dict[str, Any]: ...
+
+    def info_replication(self) -> dict[str, Any]: ...
+
+    def info_cpu(self) -> dict[str, Any]: ...
+
+    def error_stats(self) -> dict[str, int]:
+        """Error replies counted by prefix (INFO errorstats)."""
+        ...
+
+    def reset_stats(self) -> None: ...
+
+    def client_buffers(self, ctx: "Context") -> tuple[int, int]:
+        """(query buffer bytes, output buffer bytes) of a client, for CLIENT LIST."""
+        ...
+
+    def set_active_expire(self, enabled: bool) -> None: ...
+
+    def now_us(self) -> int:
+        """Wall-clock microseconds since the epoch (TIME)."""
+        ...
+
     def blocking_sleep(self, seconds: float) -> None: ...
 
     def last_save(self) -> int: ...
+
+
+ATTENTION_REPLY_MODE = 1
+ATTENTION_CLOSE = 2
+ATTENTION_OUTPUT_LIMIT = 4  # set by the server while client-output-buffer-limit is active
 
 
 class EngineServices(Protocol):
@@ -91,7 +118,9 @@ class Context:
         "last_interaction_ms",
         "last_command",
         "flags",
-        "reply_mode",
+        "_reply_mode",
+        "_close_after_reply",
+        "attention",
         "no_evict",
         "no_touch",
         "in_multi",
@@ -99,7 +128,6 @@ class Context:
         "multi_error",
         "watched",
         "watch_dirty",
-        "close_after_reply",
         "kind",
         "stats_net_in",
         "stats_net_out",
@@ -137,7 +165,11 @@ class Context:
         self.last_interaction_ms = self.created_ms
         self.last_command: Command | None = None
         self.flags = ""
-        self.reply_mode = 0  # 0: on, 1: off, 2: skip the next reply
+        # Bits the connection must look at after a reply (see ATTENTION_*); one int so the
+        # hot path tests a single attribute per request.
+        self.attention = 0
+        self._reply_mode = 0
+        self._close_after_reply = False
         self.no_evict = False
         self.no_touch = False
         self.in_multi = False
@@ -145,12 +177,31 @@ class Context:
         self.multi_error = False
         self.watched: dict[tuple[int, bytes], bool] = {}  # (db, key) -> existed when watched
         self.watch_dirty = False
-        self.close_after_reply = False
         self.kind = "normal"
         self.stats_net_in = 0
         self.stats_net_out = 0
         self.qbuf = 0
         self.obuf = 0
+
+    @property
+    def reply_mode(self) -> int:
+        """CLIENT REPLY: 0 on, 1 off, 2 skip requested (drop this reply and the next), 3 skip next."""
+        return self._reply_mode
+
+    @reply_mode.setter
+    def reply_mode(self, mode: int) -> None:
+        self._reply_mode = mode
+        self.attention = (self.attention | ATTENTION_REPLY_MODE) if mode else (self.attention & ~ATTENTION_REPLY_MODE)
+
+    @property
+    def close_after_reply(self) -> bool:
+        """Close the connection once the current reply is sent (QUIT, CLIENT KILL of oneself)."""
+        return self._close_after_reply
+
+    @close_after_reply.setter
+    def close_after_reply(self, value: bool) -> None:
+        self._close_after_reply = value
+        self.attention = (self.attention | ATTENTION_CLOSE) if value else (self.attention & ~ATTENTION_CLOSE)
 
     @property
     def db_index(self) -> int:

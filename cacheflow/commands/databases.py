@@ -1,1 +1,134 @@
-"""databases commands."""
+"""Whole-database commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
+
+Their effects change whole databases rather than named keys, so each declares
+``touches`` returning ``(db index, None)`` entries; WATCH invalidation then
+breaks, as Redis 7.0 does, only the watches on keys that existed there.
+"""
+
+from cacheflow.commands import errors
+from cacheflow.commands.context import Context
+from cacheflow.commands.keys import parse_c_int
+from cacheflow.commands.table import Flag, command
+from cacheflow.resp import encoder
+from cacheflow.resp.errors import CommandError
+
+_KS = ("keyspace",)
+_KS_DANGEROUS = ("keyspace", "dangerous")
+
+
+class _FlushAllScope:
+    """How many databases the last FLUSHALL emptied, for its ``touches`` function.
+
+    A touches function sees only the effect's argv and database index, and
+    FLUSHALL's argv cannot carry the database count (it must replay as Redis's
+    FLUSHALL).  The handler records the count just before the engine publishes
+    the effect, in the same synchronous call, so the two always agree.
+    """
+
+    databases = 1
+
+
+def _flush_mode(argv: list[bytes]) -> None:
+    """Accept FLUSHDB/FLUSHALL's optional SYNC or ASYNC, with Redis's syntax error otherwise."""
+    if len(argv) == 2 and argv[1].upper() in (b"SYNC", b"ASYNC"):
+        return
+    if len(argv) != 1:
+        raise CommandError(errors.SYNTAX)
+
+
+@command(
+    "dbsize",
+    1,
+    Flag.READONLY | Flag.FAST,
+    categories=_KS,
+    group="server",
+    summary="Return the number of keys in the selected database",
+)
+def dbsize(ctx: Context, argv: list[bytes]) -> bytes:
+    """Counts keys whose TTL passed but are not reclaimed yet, as Redis's DBSIZE does."""
+    return encoder.integer(len(ctx.db))
+
+
+def _flushdb_touches(db_index: int, argv: list[bytes]) -> list[tuple[int, bytes | None]]:
+    return [(db_index, None)]
+
+
+@command(
+    "flushdb",
+    -1,
+    Flag.WRITE,
+    touches=_flushdb_touches,
+    categories=_KS_DANGEROUS,
+    group="server",
+    summary="Remove all keys from the current database",
+    complexity="O(N) where N is the number of keys in the selected database",
+    syntax="[ASYNC|SYNC]",
+)
+def flushdb(ctx: Context, argv: list[bytes]) -> bytes:
+    """ASYNC flushes synchronously: dropping the dicts is O(1) here, the collector frees them.
+
+    No effect is emitted when the database was already empty.
+    """
+    _flush_mode(argv)
+    if ctx.db.clear():
+        ctx.effects.append([b"FLUSHDB"])
+    return encoder.OK
+
+
+def _flushall_touches(db_index: int, argv: list[bytes]) -> list[tuple[int, bytes | None]]:
+    return [(index, None) for index in range(_FlushAllScope.databases)]
+
+
+@command(
+    "flushall",
+    -1,
+    Flag.WRITE,
+    touches=_flushall_touches,
+    categories=_KS_DANGEROUS,
+    group="server",
+    summary="Remove all keys from all databases",
+    complexity="O(N) where N is the total number of keys in all databases",
+    syntax="[ASYNC|SYNC]",
+)
+def flushall(ctx: Context, argv: list[bytes]) -> bytes:
+    """ASYNC flushes synchronously, as FLUSHDB does; no effect when every database was empty."""
+    _flush_mode(argv)
+    removed = 0
+    for db in ctx.keyspace.dbs:
+        removed += db.clear()
+    if removed:
+        _FlushAllScope.databases = len(ctx.keyspace.dbs)
+        ctx.effects.append([b"FLUSHALL"])
+    return encoder.OK
+
+
+def _swapdb_touches(db_index: int, argv: list[bytes]) -> list[tuple[int, bytes | None]]:
+    return [(int(argv[1]), None), (int(argv[2]), None)]
+
+
+@command(
+    "swapdb",
+    3,
+    Flag.WRITE | Flag.FAST,
+    touches=_swapdb_touches,
+    categories=_KS_DANGEROUS,
+    group="server",
+    summary="Swaps two Redis databases",
+    since="4.0.0",
+    complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.",
+    syntax="index1 index2",
+)
+def swapdb(ctx: Context, argv: list[bytes]) -> bytes:
+    """Clients keep their selected index and so see the other database's keys, as in Redis.
+
+    Swapping a database with itself changes nothing and emits no effect.
+    """
+    first = parse_c_int(argv[1], "ERR invalid first DB index")
+    second = parse_c_int(argv[2], "ERR invalid second DB index")
+    count = len(ctx.keyspace.dbs)
+    if not (0 <= first < count and 0 <= second < count):
+        raise CommandError(errors.DB_INDEX)
+    if first != second:
+        ctx.keyspace.swap(first, second)
+        ctx.effects.append([b"SWAPDB", b"%d" % first, b"%d" % second])
+    return encoder.OK

@@ -1,1 +1,223 @@
-"""debug commands."""
+"""DEBUG: SLEEP, ERROR, OBJECT, SET-ACTIVE-EXPIRE, DIGEST, DIGEST-VALUE, HELP.
+
+DEBUG is refused unless ``enable-debug-command`` is ``yes`` (or ``local`` and
+the client is on loopback), with Redis's message.  DIGEST and DIGEST-VALUE
+compute Redis's own digest (SHA-1 mixing of keys, values and expiry marks), so
+the same dataset gives the same hex string on CacheFlow and on Redis; the
+differential tests compare datasets that way.
+"""
+
+import hashlib
+import re
+import struct
+from collections.abc import Iterable
+
+from cacheflow.commands.configuration import is_local_client
+from cacheflow.commands.context import Context
+from cacheflow.commands.introspection import help_reply
+from cacheflow.commands.table import Flag, command
+from cacheflow.resp import encoder
+from cacheflow.resp.errors import CommandError
+from cacheflow.store.keyspace import Database, value_type
+from cacheflow.store.memory import is_canonical_long, string_encoding
+
+NOT_ALLOWED = (
+    'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", '
+    "you can run it from a local connection, otherwise you need to set this option in the "
+    "configuration file, and then restart the server."
+)
+_ZERO_DIGEST = bytes(20)
+# Redis's object type codes, mixed into every value's digest.
+_TYPE_CODES = {b"string": 0, b"list": 1, b"set": 2, b"zset": 3, b"hash": 4, b"stream": 6}
+_SHARED_INTEGERS = 10000
+_NUMBER_PREFIX = re.compile(rb"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_INT_PREFIX = re.compile(rb"\s*[-+]?\d+")
+
+
+def debug_allowed(ctx: Context) -> bool:
+    mode = ctx.config.enable_debug_command
+    return bool(mode == "yes" or (mode == "local" and is_local_client(ctx)))
+
+
+# -- digests ------------------------------------------------------------------------
+
+
+def _xor(digest: bytes, data: bytes) -> bytes:
+    h = hashlib.sha1(data).digest()
+    return bytes(a ^ b for a, b in zip(digest, h))
+
+
+def _mix(digest: bytes, data: bytes) -> bytes:
+    return hashlib.sha1(_xor(digest, data)).digest()
+
+
+def _elements_xor(digest: bytes, elements: Iterable[bytes]) -> bytes:
+    for e in elements:
+        digest = _xor(digest, e)
+    return digest
+
+
+def value_digest(value: object, has_ttl: bool, digest: bytes = _ZERO_DIGEST) -> bytes:
+    """Mix one value into ``digest`` as Redis's xorObjectDigest does: type code, content, TTL mark.
+
+    Strings follow Redis exactly.  Aggregates follow Redis's rules (lists in
+    order, sets and hashes order-independent); sorted sets format scores with
+    ``%.17g``, which differs from Redis's shortest form for some scores.
+    """
+    kind = value_type(value)
+    digest = _mix(digest, struct.pack(">I", _TYPE_CODES.get(kind, 5)))
+    if kind == b"string":
+        digest = _mix(digest, bytes(value))  # type: ignore[call-overload]
+    elif kind == b"list":
+        for element in value:  # type: ignore[attr-defined]
+            digest = _mix(digest, bytes(element))
+    elif kind == b"set":
+        digest = _elements_xor(digest, (bytes(e) for e in value))  # type: ignore[attr-defined]
+    elif kind == b"hash":
+        for field, val in value.items():  # type: ignore[attr-defined]
+            digest = _xor(digest, _mix(_mix(_ZERO_DIGEST, bytes(field)), bytes(val)))
+    elif kind == b"zset":
+        for member, score in value.items():  # type: ignore[attr-defined]
+            digest = _xor(digest, _mix(_mix(_ZERO_DIGEST, bytes(member)), b"%.17g" % score))
+    if has_ttl:
+        digest = _xor(digest, b"!!expire!!")
+    return digest
+
+
+def dataset_digest(dbs: Iterable[Database]) -> bytes:
+    """DEBUG DIGEST: per database its index, then every key's digest folded in order-independently."""
+    final = _ZERO_DIGEST
+    for db in dbs:
+        if not db.data:
+            continue
+        final = _mix(final, struct.pack(">I", db.index))
+        for key, value in list(db.data.items()):
+            final = _xor(final, value_digest(value, key in db.expires, _mix(_ZERO_DIGEST, key)))
+    return final
+
+
+# -- DEBUG OBJECT ---------------------------------------------------------------------
+
+
+def _rdb_length_size(n: int) -> int:
+    if n < 1 << 6:
+        return 1
+    if n < 1 << 14:
+        return 2
+    if n <= 0xFFFFFFFF:
+        return 5
+    return 9
+
+
+def _int_size(n: int) -> int | None:
+    if -(2**7) <= n < 2**7:
+        return 2
+    if -(2**15) <= n < 2**15:
+        return 3
+    if -(2**31) <= n < 2**31:
+        return 5
+    return None
+
+
+def serialized_length(value: bytes | bytearray) -> int:
+    """Bytes the string takes in an RDB file, without LZF compression (which CacheFlow does not do)."""
+    if len(value) <= 20 and is_canonical_long(value):
+        size = _int_size(int(value))
+        if size is not None:
+            return size
+    return _rdb_length_size(len(value)) + len(value)
+
+
+def object_line(value: object) -> str:
+    if value.__class__ is bytes or value.__class__ is bytearray:
+        enc = string_encoding(value)  # type: ignore[arg-type]
+        serial = serialized_length(value)  # type: ignore[arg-type]
+        shared = enc == b"int" and 0 <= int(value) < _SHARED_INTEGERS  # type: ignore[call-overload]
+    else:
+        enc = getattr(value, "ENCODING", b"raw")
+        serial = 0
+        shared = False
+    refcount = 2147483647 if shared else 1
+    # CacheFlow keeps no per-key access clock, so lru and idle time read 0.
+    return (
+        f"Value at:{hex(id(value))} refcount:{refcount} encoding:{enc.decode()} "
+        f"serializedlength:{serial} lru:0 lru_seconds_idle:0"
+    )
+
+
+# -- the command ---------------------------------------------------------------------
+
+_HELP = (
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+)
+
+
+def _strtod(raw: bytes) -> float:
+    """C's strtod: the longest numeric prefix, 0 when there is none."""
+    m = _NUMBER_PREFIX.match(raw)
+    return float(m.group()) if m else 0.0
+
+
+def _atoi(raw: bytes) -> int:
+    m = _INT_PREFIX.match(raw)
+    return int(m.group()) if m else 0
+
+
+@command(
+    "debug",
+    -2,
+    Flag.ADMIN | Flag.NOSCRIPT | Flag.LOADING | Flag.STALE,
+    group="server",
+    summary="A container for debugging commands",
+    complexity="Depends on subcommand.",
+    syntax="subcommand [arg [arg ...]]",
+)
+def debug(ctx: Context, argv: list[bytes]) -> bytes:
+    if not debug_allowed(ctx):
+        raise CommandError(NOT_ALLOWED)
+    sub = argv[1].lower()
+    argc = len(argv)
+    if sub == b"help" and argc == 2:
+        return help_reply(argv[0], _HELP)
+    if sub == b"sleep" and argc == 3:
+        seconds = _strtod(argv[2])
+        if seconds > 0:
+            ctx.server.blocking_sleep(seconds)
+        return encoder.OK
+    if sub == b"error" and argc == 3:
+        raise CommandError(argv[2].decode("utf-8", "surrogateescape"))
+    if sub == b"object" and argc == 3:
+        value = ctx.db.lookup(argv[2])
+        if value is None:
+            raise CommandError("ERR no such key")
+        return encoder.simple(object_line(value))
+    if sub == b"set-active-expire" and argc == 3:
+        ctx.server.set_active_expire(_atoi(argv[2]) != 0)
+        return encoder.OK
+    if sub == b"digest" and argc == 2:
+        return encoder.simple(dataset_digest(ctx.keyspace.dbs).hex())
+    if sub == b"digest-value" and argc >= 2:
+        out = []
+        for key in argv[2:]:
+            value = ctx.db.lookup(key)
+            digest = _ZERO_DIGEST if value is None else value_digest(value, ctx.db.expire_time(key) is not None)
+            out.append(encoder.simple(digest.hex()))
+        return encoder.array(out)
+    raise CommandError(
+        f"ERR unknown subcommand or wrong number of arguments for '{argv[1][:128].decode('utf-8', 'replace')}'. "
+        f"Try {argv[0].decode('utf-8', 'replace').upper()} HELP."
+    )

@@ -1,1 +1,359 @@
-"""introspection commands."""
+"""COMMAND and its subcommands: everything is read off the command table.
+
+COMMAND INFO, DOCS, COUNT, LIST and GETKEYS answer from the declarations in
+``table.py``; COMMAND DOCS derives ``arguments`` from each declaration's
+``syntax`` (see ``docs_syntax``).  Nothing here lists commands by hand, so a
+new command shows up everywhere as soon as it is declared.
+"""
+
+from collections.abc import Iterable
+
+from cacheflow.commands import errors
+from cacheflow.commands.context import Context
+from cacheflow.commands.docs_syntax import Arg, parse_syntax
+from cacheflow.commands.table import FLAG_NAMES, Command, CommandTable, Flag, command
+from cacheflow.resp import encoder
+from cacheflow.resp.errors import CommandError
+from cacheflow.store.glob import compile_glob
+
+_F = Flag.LOADING | Flag.STALE
+_CONN = ("connection",)
+
+
+def help_reply(argv0: bytes, lines: Iterable[str]) -> bytes:
+    """Redis's HELP layout: a usage line, the given lines, then HELP itself, as status replies."""
+    name = argv0.decode("utf-8", "replace").upper()
+    items = [f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", *lines, "HELP", "    Prints this help."]
+    return encoder.array([encoder.simple(line) for line in items])
+
+
+# -- COMMAND INFO -------------------------------------------------------------------
+
+
+def flag_names(cmd: Command) -> list[bytes]:
+    names = [name for flag, name in FLAG_NAMES if cmd.flags & flag and flag is not Flag.ALLOW_BUSY]
+    if cmd.keys_fn is not None:
+        names.append(b"movablekeys")
+    if cmd.flags & Flag.ALLOW_BUSY:
+        names.append(b"allow_busy")
+    return names
+
+
+def key_spec_flags(cmd: Command) -> tuple[str, ...]:
+    """Declared key-spec flags, or the ones a command's flags imply."""
+    if cmd.key_flags:
+        return cmd.key_flags
+    if cmd.flags & Flag.WRITE:
+        return ("RW", "access", "update")
+    if cmd.flags & Flag.READONLY:
+        return ("RO", "access")
+    return ("RO",)
+
+
+def has_keys(cmd: Command) -> bool:
+    return cmd.first_key > 0 or cmd.keys_fn is not None
+
+
+def _kv(name: str, value: bytes) -> tuple[bytes, bytes]:
+    return encoder.bulk(name.encode()), value
+
+
+def _key_specs(cmd: Command, proto: int) -> list[bytes]:
+    """One key spec from the declared (first, last, step); an 'unknown' one for key functions."""
+    if not has_keys(cmd):
+        return []
+    flags = encoder.set_([encoder.simple(f) for f in key_spec_flags(cmd)], proto)
+    if cmd.first_key > 0:
+        last = cmd.last_key - cmd.first_key if cmd.last_key >= 0 else cmd.last_key
+        begin = encoder.map_(
+            [
+                _kv("type", encoder.bulk(b"index")),
+                _kv("spec", encoder.map_([_kv("index", encoder.integer(cmd.first_key))], proto)),
+            ],
+            proto,
+        )
+        find = encoder.map_(
+            [
+                _kv("type", encoder.bulk(b"range")),
+                _kv(
+                    "spec",
+                    encoder.map_(
+                        [
+                            _kv("lastkey", encoder.integer(last)),
+                            _kv("keystep", encoder.integer(cmd.step)),
+                            _kv("limit", encoder.integer(0)),
+                        ],
+                        proto,
+                    ),
+                ),
+            ],
+            proto,
+        )
+    else:
+        unknown = encoder.map_([_kv("type", encoder.bulk(b"unknown")), _kv("spec", encoder.map_([], proto))], proto)
+        begin = find = unknown
+    return [encoder.map_([_kv("flags", flags), _kv("begin_search", begin), _kv("find_keys", find)], proto)]
+
+
+def command_info(cmd: Command, proto: int) -> bytes:
+    return encoder.array(
+        [
+            encoder.bulk(cmd.name.encode()),
+            encoder.integer(cmd.arity),
+            encoder.set_([encoder.simple(n) for n in flag_names(cmd)], proto),
+            encoder.integer(cmd.first_key),
+            encoder.integer(cmd.last_key),
+            encoder.integer(cmd.step),
+            encoder.set_([encoder.simple("@" + c) for c in cmd.acl_categories()], proto),
+            encoder.set_([encoder.bulk(t.encode()) for t in cmd.tips], proto),
+            encoder.array(_key_specs(cmd, proto)),
+            encoder.array([command_info(sub, proto) for sub in cmd.subcommands.values()]),
+        ]
+    )
+
+
+def lookup(table: CommandTable, name: bytes) -> Command | None:
+    """A command by name in any case; ``parent|sub`` names a subcommand."""
+    text = name.decode("utf-8", "replace").lower()
+    parent, sep, sub = text.partition("|")
+    cmd = table.get(parent)
+    if cmd is None or not sep:
+        return cmd
+    return cmd.subcommands.get(sub)
+
+
+# -- COMMAND DOCS ---------------------------------------------------------------------
+
+
+def _encode_arg(arg: Arg, key_index: list[int], proto: int) -> bytes:
+    pairs = [_kv("name", encoder.bulk(arg.name.encode())), _kv("type", encoder.bulk(arg.type.encode()))]
+    if arg.type == "key":
+        pairs.append(_kv("key_spec_index", encoder.integer(key_index[0])))
+    if arg.token is not None:
+        pairs.append(_kv("token", encoder.bulk(arg.token.encode())))
+    if arg.flags:
+        pairs.append(_kv("flags", encoder.set_([encoder.simple(f) for f in arg.flags], proto)))
+    if arg.args:
+        pairs.append(_kv("arguments", encoder.array([_encode_arg(a, key_index, proto) for a in arg.args])))
+    return encoder.map_(pairs, proto)
+
+
+def command_docs(cmd: Command, proto: int) -> bytes:
+    pairs = [
+        _kv("summary", encoder.bulk(cmd.summary.encode())),
+        _kv("since", encoder.bulk(cmd.since.encode())),
+        _kv("group", encoder.bulk(cmd.group.encode())),
+        _kv("complexity", encoder.bulk(cmd.complexity.encode())),
+    ]
+    args = parse_syntax(cmd.syntax)
+    if args:
+        key_index = [0]  # every key argument refers to the one derived key spec
+        pairs.append(_kv("arguments", encoder.array([_encode_arg(a, key_index, proto) for a in args])))
+    if cmd.subcommands:
+        subs = [(encoder.bulk(s.name.encode()), command_docs(s, proto)) for s in cmd.subcommands.values()]
+        pairs.append(_kv("subcommands", encoder.map_(subs, proto)))
+    return encoder.map_(pairs, proto)
+
+
+# -- handlers ---------------------------------------------------------------------------
+
+
+@command(
+    "command",
+    -1,
+    _F,
+    categories=_CONN,
+    group="server",
+    summary="Get array of Redis command details",
+    since="2.8.13",
+    complexity="O(N) where N is the total number of Redis commands",
+    tips=("nondeterministic_output_order",),
+)
+def command_(ctx: Context, argv: list[bytes]) -> bytes:
+    return encoder.array([command_info(cmd, ctx.proto) for cmd in ctx.table])
+
+
+@command(
+    "count",
+    2,
+    _F,
+    categories=_CONN,
+    group="server",
+    summary="Get total number of Redis commands",
+    since="2.8.13",
+    parent="command",
+)
+def command_count(ctx: Context, argv: list[bytes]) -> bytes:
+    return encoder.integer(len(ctx.table))
+
+
+@command(
+    "info",
+    -2,
+    _F,
+    categories=_CONN,
+    group="server",
+    summary="Get array of specific Redis command details, or all when no argument is given.",
+    since="2.8.13",
+    complexity="O(N) where N is the number of commands to look up",
+    syntax="[command-name [command-name ...]]",
+    tips=("nondeterministic_output_order",),
+    parent="command",
+)
+def command_info_(ctx: Context, argv: list[bytes]) -> bytes:
+    if len(argv) == 2:
+        return command_(ctx, argv)
+    replies = []
+    for name in argv[2:]:
+        cmd = lookup(ctx.table, name)
+        replies.append(encoder.null(ctx.proto) if cmd is None else command_info(cmd, ctx.proto))
+    return encoder.array(replies)
+
+
+@command(
+    "docs",
+    -2,
+    _F,
+    categories=_CONN,
+    group="server",
+    summary="Get array of specific Redis command documentation",
+    since="7.0.0",
+    complexity="O(N) where N is the number of commands to look up",
+    syntax="[command-name [command-name ...]]",
+    tips=("nondeterministic_output_order",),
+    parent="command",
+)
+def command_docs_(ctx: Context, argv: list[bytes]) -> bytes:
+    if len(argv) == 2:
+        found = [(cmd.name.encode(), cmd) for cmd in ctx.table]
+    else:
+        found = []
+        for name in argv[2:]:
+            cmd = lookup(ctx.table, name)
+            if cmd is not None:
+                found.append((cmd.name.encode(), cmd))
+    return encoder.map_([(encoder.bulk(n), command_docs(c, ctx.proto)) for n, c in found], ctx.proto)
+
+
+@command(
+    "list",
+    -2,
+    _F,
+    categories=_CONN,
+    group="server",
+    summary="Get an array of Redis command names",
+    since="7.0.0",
+    complexity="O(N) where N is the total number of Redis commands",
+    syntax="[FILTERBY <MODULE module-name|ACLCAT category|PATTERN pattern>]",
+    tips=("nondeterministic_output_order",),
+    parent="command",
+)
+def command_list(ctx: Context, argv: list[bytes]) -> bytes:
+    every = list(ctx.table.all_with_subcommands())
+    if len(argv) == 2:
+        names = [c.name for c in every]
+    elif len(argv) == 5 and argv[2].lower() == b"filterby":
+        kind = argv[3].lower()
+        value = argv[4]
+        if kind == b"module":
+            names = []  # CacheFlow has no modules
+        elif kind == b"aclcat":
+            cat = value.decode("utf-8", "replace").lower()
+            names = [c.name for c in every if cat in c.acl_categories()]
+        elif kind == b"pattern":
+            match = compile_glob(value, nocase=True)
+            names = [c.name for c in every if match(c.name.encode())]
+        else:
+            raise CommandError(errors.SYNTAX)
+    else:
+        raise CommandError(errors.SYNTAX)
+    return encoder.bulk_array([n.encode() for n in names], ctx.proto)
+
+
+def _keys_of(ctx: Context, argv: list[bytes]) -> tuple[Command, list[int]]:
+    """The command ``argv[2:]`` names and its key positions, with GETKEYS's errors."""
+    args = argv[2:]
+    cmd = ctx.table.get(args[0].decode("utf-8", "replace").lower())
+    if cmd is not None and cmd.subcommands:
+        cmd = cmd.subcommands.get(args[1].decode("utf-8", "replace").lower())
+    if cmd is None:
+        raise CommandError("ERR Invalid command specified")
+    if not has_keys(cmd):
+        raise CommandError("ERR The command has no key arguments")
+    if (cmd.arity > 0 and cmd.arity != len(args)) or len(args) < -cmd.arity:
+        raise CommandError("ERR Invalid number of arguments specified for command")
+    positions = cmd.key_positions(args)
+    if not positions:
+        raise CommandError("ERR Invalid arguments specified for command")
+    return cmd, positions
+
+
+@command(
+    "getkeys",
+    -4,
+    _F,
+    categories=_CONN,
+    group="server",
+    summary="Extract keys given a full Redis command",
+    since="2.8.13",
+    complexity="O(N) where N is the number of arguments to the command",
+    syntax="command [arg [arg ...]]",
+    parent="command",
+)
+def command_getkeys(ctx: Context, argv: list[bytes]) -> bytes:
+    _, positions = _keys_of(ctx, argv)
+    return encoder.bulk_array([argv[2 + i] for i in positions], ctx.proto)
+
+
+@command(
+    "getkeysandflags",
+    -4,
+    _F,
+    categories=_CONN,
+    group="server",
+    summary="Extract keys and access flags given a full Redis command",
+    since="7.0.0",
+    complexity="O(N) where N is the number of arguments to the command",
+    syntax="command [arg [arg ...]]",
+    parent="command",
+)
+def command_getkeysandflags(ctx: Context, argv: list[bytes]) -> bytes:
+    cmd, positions = _keys_of(ctx, argv)
+    flags = encoder.set_([encoder.simple(f) for f in key_spec_flags(cmd)], ctx.proto)
+    return encoder.array([encoder.array([encoder.bulk(argv[2 + i]), flags]) for i in positions])
+
+
+_HELP = (
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
+)
+
+
+@command(
+    "help",
+    2,
+    _F,
+    categories=_CONN,
+    group="server",
+    summary="Show helpful text about the different subcommands",
+    since="5.0.0",
+    parent="command",
+)
+def command_help(ctx: Context, argv: list[bytes]) -> bytes:
+    return help_reply(argv[0], _HELP)

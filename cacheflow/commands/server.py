@@ -1,1 +1,139 @@
-"""server commands."""
+"""Server commands: TIME, LASTSAVE, SHUTDOWN, and MEMORY USAGE / HELP.
+
+The work outside the keyspace (the clock, shutting down) goes through
+``ctx.server``; MEMORY USAGE's estimate comes from ``store.memory``, whose
+docstring describes the model.
+"""
+
+from cacheflow.commands import errors
+from cacheflow.commands.context import Context
+from cacheflow.commands.introspection import help_reply
+from cacheflow.commands.table import TABLE, Flag, command
+from cacheflow.resp import encoder
+from cacheflow.resp.errors import CommandError
+from cacheflow.store.memory import key_usage
+
+_LLONG_MAX = 2**63 - 1
+_DEFAULT_SAMPLES = 5
+
+
+@command(
+    "time",
+    1,
+    Flag.LOADING | Flag.STALE | Flag.FAST,
+    group="server",
+    summary="Return the current server time",
+    since="2.6.0",
+    tips=("nondeterministic_output",),
+)
+def time_(ctx: Context, argv: list[bytes]) -> bytes:
+    now = ctx.server.now_us()
+    return encoder.bulk_array([b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)], ctx.proto)
+
+
+@command(
+    "lastsave",
+    1,
+    Flag.LOADING | Flag.STALE | Flag.FAST,
+    categories=("admin", "dangerous"),
+    group="server",
+    summary="Get the UNIX time stamp of the last successful save to disk",
+    tips=("nondeterministic_output",),
+)
+def lastsave(ctx: Context, argv: list[bytes]) -> bytes:
+    return encoder.integer(ctx.server.last_save())
+
+
+@command(
+    "shutdown",
+    -1,
+    Flag.ADMIN | Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.NO_MULTI | Flag.ALLOW_BUSY,
+    group="server",
+    summary="Synchronously save the dataset to disk and then shut down the server",
+    complexity=(
+        "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"
+    ),
+    syntax="[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
+)
+def shutdown(ctx: Context, argv: list[bytes]) -> bytes:
+    nosave = save = now = force = abort = False
+    for raw in argv[1:]:
+        opt = raw.lower()
+        if opt == b"nosave":
+            nosave = True
+        elif opt == b"save":
+            save = True
+        elif opt == b"now":
+            now = True
+        elif opt == b"force":
+            force = True
+        elif opt == b"abort":
+            abort = True
+        else:
+            raise CommandError(errors.SYNTAX)
+    if (abort and (nosave or save or now or force)) or (nosave and save):
+        raise CommandError(errors.SYNTAX)
+    if abort:
+        # A CacheFlow shutdown never waits (no replicas to catch up, no save to finish).
+        raise CommandError("ERR No shutdown in progress.")
+    failure = ctx.server.request_shutdown(True if save else (False if nosave else None), now, force)
+    if failure is not None:
+        raise CommandError(failure)
+    ctx.close_after_reply = True  # no reply: the connection closes as the server exits
+    return b""
+
+
+TABLE.container("memory", summary="A container for memory diagnostics commands", since="4.0.0")
+
+
+@command(
+    "usage",
+    -3,
+    Flag.READONLY,
+    keys=(2, 2, 1),
+    group="server",
+    summary="Estimate the memory usage of a key",
+    since="4.0.0",
+    complexity="O(N) where N is the number of samples.",
+    syntax="key [SAMPLES count]",
+    key_flags=("RO",),
+    parent="memory",
+)
+def memory_usage(ctx: Context, argv: list[bytes]) -> bytes:
+    samples = _DEFAULT_SAMPLES
+    i = 3
+    while i < len(argv):
+        if argv[i].lower() == b"samples" and i + 1 < len(argv):
+            samples = errors.parse_int(argv[i + 1])
+            if samples < 0:
+                raise CommandError(errors.SYNTAX)
+            if samples == 0:
+                samples = _LLONG_MAX
+            i += 2
+        else:
+            raise CommandError(errors.SYNTAX)
+    key = argv[2]
+    value = ctx.db.lookup(key)
+    if value is None:
+        return encoder.null(ctx.proto)
+    return encoder.integer(key_usage(key, value, ctx.db.expire_time(key), samples))
+
+
+_MEMORY_HELP = (
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+)
+
+
+@command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="server",
+    summary="Show helpful text about the different subcommands",
+    since="4.0.0",
+    parent="memory",
+)
+def memory_help(ctx: Context, argv: list[bytes]) -> bytes:
+    return help_reply(argv[0], _MEMORY_HELP)

@@ -83,17 +83,22 @@ class Command:
     since: str = "1.0.0"
     complexity: str = "O(1)"
     syntax: str = ""
+    # Redis's command tips (COMMAND INFO), e.g. "nondeterministic_output", "request_policy:all_shards".
+    tips: tuple[str, ...] = ()
+    # Key-spec flags (COMMAND INFO), e.g. ("RW", "access", "update"); derived from the flags when empty.
+    key_flags: tuple[str, ...] = ()
     subcommands: dict[str, "Command"] = field(default_factory=dict)
     parent: "Command | None" = None
     # Statistics for INFO commandstats: plain ints, reset by CONFIG RESETSTAT.
     calls: int = 0
-    usec: int = 0
+    nsec: int = 0  # time in handlers; sampled for FAST commands (see Engine.call)
+    timing_mask: int = 0  # 15 for FAST or O(1) commands: time one call in 16 (Engine.call)
     rejected_calls: int = 0
     failed_calls: int = 0
 
     @property
-    def full_name(self) -> str:
-        return self.name
+    def usec(self) -> int:
+        return self.nsec // 1000
 
     @property
     def is_write(self) -> bool:
@@ -135,7 +140,7 @@ class Command:
         return [argv[i] for i in self.key_positions(argv)]
 
     def reset_stats(self) -> None:
-        self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
+        self.calls = self.nsec = self.rejected_calls = self.failed_calls = 0
         for sub in self.subcommands.values():
             sub.reset_stats()
 
@@ -147,6 +152,7 @@ class CommandTable:
         self.commands: dict[str, Command] = {}
 
     def add(self, cmd: Command) -> Command:
+        cmd.timing_mask = 15 if cmd.flags & Flag.FAST or cmd.complexity == "O(1)" else 0
         if cmd.parent is not None:
             cmd.parent.subcommands[cmd.name.split("|", 1)[1]] = cmd
         else:
@@ -184,6 +190,8 @@ class CommandTable:
         since: str = "1.0.0",
         complexity: str = "O(1)",
         syntax: str = "",
+        tips: tuple[str, ...] = (),
+        key_flags: tuple[str, ...] = (),
         parent: str | None = None,
     ) -> Callable[[Handler], Handler]:
         """Decorator declaring a command (or, with ``parent``, a subcommand)."""
@@ -208,6 +216,8 @@ class CommandTable:
                     since=since,
                     complexity=complexity,
                     syntax=syntax,
+                    tips=tips,
+                    key_flags=key_flags,
                     parent=parent_cmd,
                 )
             )

@@ -8,23 +8,28 @@ watched, as Redis's flush only dirties watched keys present in the database;
 a key that changed in between has already broken the watch.  Expiry of a
 watched key also breaks it: as a DEL effect when the key is reclaimed, and at
 EXEC time for a key whose TTL passed but which nobody has touched yet.
+
+The registry subscribes to the effect stream only while some key is watched,
+so writes pay nothing for WATCH when nobody uses it.
 """
 
 from typing import TYPE_CHECKING
 
 from cacheflow.commands.context import Context
 from cacheflow.commands.table import CommandTable
+from cacheflow.engine.effects import EffectStream
 
 if TYPE_CHECKING:
     from cacheflow.store.keyspace import Keyspace
 
 
 class WatchRegistry:
-    __slots__ = ("_table", "_keyspace", "_by_key")
+    __slots__ = ("_table", "_keyspace", "_by_key", "_stream")
 
-    def __init__(self, table: CommandTable, keyspace: "Keyspace") -> None:
+    def __init__(self, table: CommandTable, keyspace: "Keyspace", stream: EffectStream) -> None:
         self._table = table
         self._keyspace = keyspace
+        self._stream = stream
         self._by_key: dict[tuple[int, bytes], set[Context]] = {}
 
     def watch(self, ctx: Context, key: bytes) -> None:
@@ -32,6 +37,8 @@ class WatchRegistry:
         if slot in ctx.watched:
             return
         ctx.watched[slot] = ctx.db.lookup(key) is not None
+        if not self._by_key:
+            self._stream.subscribe(self.on_effects)
         self._by_key.setdefault(slot, set()).add(ctx)
 
     def unwatch_all(self, ctx: Context) -> None:
@@ -41,6 +48,8 @@ class WatchRegistry:
                 watchers.discard(ctx)
                 if not watchers:
                     del self._by_key[slot]
+                    if not self._by_key:
+                        self._stream.unsubscribe(self.on_effects)
         ctx.watched.clear()
         ctx.watch_dirty = False
 

@@ -6,20 +6,23 @@ coarse time is enough (idle times), so the request path never reads the clock.
 """
 
 import asyncio
+import collections
+import contextlib
 import ipaddress
 import logging
 import os
 import platform
 import resource
+import socket
 import sys
 import time
 from typing import Any
 
 from cacheflow import REDIS_COMPAT_VERSION, __version__
 from cacheflow.commands import TABLE
-from cacheflow.commands.context import Context
+from cacheflow.commands.context import ATTENTION_OUTPUT_LIMIT, Context
 from cacheflow.config import file as config_file
-from cacheflow.config.schema import PARAMS, Config
+from cacheflow.config.schema import PARAMS_BY_NAME, Config, ConfigError
 from cacheflow.engine.engine import Engine
 from cacheflow.resp.parser import Limits
 from cacheflow.server import logging_setup
@@ -33,6 +36,8 @@ log = logging.getLogger("cacheflow")
 _RESERVED_FDS = 32
 _EXPIRE_SAMPLE = 20
 _EXPIRE_ACCEPTABLE_STALE = 10  # percent
+_METRIC_SAMPLES = 16  # as Redis: instantaneous metrics average 16 samples taken every 100 ms
+_METRIC_PERIOD_MS = 100
 _PROTECTED_MODE_DENIED = (
     b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set "
     b"for the default user. In this mode connections are only accepted from the loopback interface. "
@@ -95,6 +100,11 @@ class Server:
         self.last_save_time = int(time.time())
         self._soft_limit_since: dict[int, float] = {}
         self._cron_handle: asyncio.TimerHandle | None = None
+        self.active_expire_enabled = True
+        self.used_memory_peak = 0
+        self.replid = os.urandom(20).hex()
+        # (ms, commands, net in, net out) every ~100 ms, for INFO's instantaneous_* fields.
+        self._metric_samples: collections.deque[tuple[int, int, int, int]] = collections.deque(maxlen=_METRIC_SAMPLES)
         self._apply_output_limits()
 
     # -- startup and shutdown -------------------------------------------------
@@ -107,29 +117,57 @@ class Server:
         self._schedule_cron()
 
     async def _listen(self) -> None:
+        await self._serve(self._bind_listeners(self.config.bind, self.config.port))
+
+    def _bind_listeners(self, bind: list[str], port: int) -> list[socket.socket]:
+        """Bind and listen on every address now, so a failure is reported to whoever asked.
+
+        Addresses prefixed with ``-`` are optional, as in Redis; an empty list
+        means every interface (Redis's ``* -::*``).
+        """
+        socks: list[socket.socket] = []
+        try:
+            for entry in bind or ["*", "-::*"]:
+                optional = entry.startswith("-")
+                host = entry.lstrip("-")
+                host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
+                try:
+                    socks.append(self._listening_socket(host, port))
+                except OSError as e:
+                    if optional:
+                        log.log(15, "Skipping optional bind address %s: %s", host, e)
+                        continue
+                    log.warning("Failed listening on port %d (tcp), aborting: %s", port, e)
+                    raise
+            if not socks:
+                raise OSError(f"could not listen on any address for port {port}")
+        except OSError:
+            for sock in socks:
+                sock.close()
+            raise
+        return socks
+
+    def _listening_socket(self, host: str, port: int) -> socket.socket:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, addr = infos[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(addr)
+            sock.listen(self.config.tcp_backlog)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    async def _serve(self, socks: list[socket.socket]) -> None:
         assert self.loop is not None
-        port = self.config.port
-        for entry in self.config.bind:
-            optional = entry.startswith("-")
-            host = entry.lstrip("-")
-            host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
-            try:
-                srv = await self.loop.create_server(
-                    lambda: Connection(self),
-                    host,
-                    port,
-                    reuse_address=True,
-                    backlog=self.config.tcp_backlog,
-                )
-            except OSError as e:
-                if optional:
-                    log.log(15, "Skipping optional bind address %s: %s", host, e)
-                    continue
-                log.warning("Failed listening on port %d (tcp), aborting: %s", port, e)
-                raise
+        for sock in socks:
+            srv = await self.loop.create_server(lambda: Connection(self), sock=sock, backlog=self.config.tcp_backlog)
             self.listeners.append(srv)
-        if not self.listeners:
-            raise OSError(f"could not listen on any address for port {port}")
 
     def _raise_fd_limit(self) -> None:
         """Raise the open-files limit for maxclients, or lower maxclients with a warning, as Redis does."""
@@ -184,6 +222,7 @@ class Server:
             ctx.fd = sock.fileno()
             self._set_keepalive(sock)
         ctx.created_ms = ctx.last_interaction_ms = self.cached_ms
+        self._mark_output_limit(ctx)
         return ctx
 
     def _set_keepalive(self, sock: Any) -> None:
@@ -231,6 +270,15 @@ class Server:
     def _apply_output_limits(self) -> None:
         hard, soft, _ = self.config.client_output_buffer_limit["normal"]
         self.output_limits_active = bool(hard or soft)
+        for conn in self.connections.values():
+            self._mark_output_limit(conn.ctx)
+
+    def _mark_output_limit(self, ctx: Context) -> None:
+        """Connections check output limits only while the ATTENTION_OUTPUT_LIMIT bit is set."""
+        if self.output_limits_active:
+            ctx.attention |= ATTENTION_OUTPUT_LIMIT
+        else:
+            ctx.attention &= ~ATTENTION_OUTPUT_LIMIT
 
     def check_output_limits(self, conn: Connection) -> None:
         hard, soft, seconds = self.config.client_output_buffer_limit["normal"]
@@ -276,8 +324,10 @@ class Server:
         return bool(cmd.flags & (Flag.WRITE | Flag.MAY_REPLICATE)) or (ctx.in_multi and cmd.name == "exec")
 
     def pause_clients(self, until_ms: int, writes_only: bool) -> None:
-        if self.paused_until and until_ms < self.paused_until and writes_only == self.pause_writes_only:
-            return
+        """CLIENT PAUSE: as in Redis, a second pause keeps the later end and the stricter mode."""
+        if self.paused_until:
+            writes_only = writes_only and self.pause_writes_only
+            until_ms = max(until_ms, self.paused_until)
         self.paused_until = until_ms
         self.pause_writes_only = writes_only
 
@@ -302,6 +352,7 @@ class Server:
             self._client_timeouts()
             if self.paused_until and self.cached_ms >= self.paused_until:
                 self.unpause_clients()
+            self._sample_metrics()
         except Exception:
             log.exception("error in server cron")
         finally:
@@ -309,8 +360,8 @@ class Server:
 
     def _active_expire(self) -> None:
         """Redis's slow expire cycle: sample volatile keys, repeat while >10% were stale, bounded in time."""
-        if not getattr(self, "active_expire_enabled", True):
-            return
+        if not self.active_expire_enabled or (self.paused_until and self.pause_writes_only):
+            return  # DEBUG SET-ACTIVE-EXPIRE 0; and, as in Redis, keys do not expire during a write pause
         hz = max(1, self.config.hz)
         budget = 0.25 / hz  # 25% of one cron period, in seconds
         start = time.perf_counter()
@@ -352,43 +403,62 @@ class Server:
         return self.connections.get(ctx.id)
 
     def kill_client(self, ctx: Context) -> None:
+        """Close another client's connection (a client killing itself sets close_after_reply instead)."""
         conn = self.connections.get(ctx.id)
         if conn is not None:
-            if conn.ctx is ctx and ctx.close_after_reply is False and conn is not None:
-                ctx.close_after_reply = True
             conn.close()
 
     def request_shutdown(self, save: bool | None, now: bool, force: bool) -> str | None:
-        if save:
+        """SHUTDOWN: like Redis, save when asked to (or when save points are configured and
+        NOSAVE was not given).  CacheFlow cannot write snapshots yet, so a save fails
+        honestly, and the shutdown with it unless FORCE says to go on regardless."""
+        must_save = save if save is not None else bool(self.config.save)
+        log.warning("User requested shutdown...")
+        if must_save:
             log.warning("Error trying to save the DB: snapshots are not implemented yet")
             if not force:
+                log.warning("Errors trying to shut down the server. Check the logs for more information.")
                 return "ERR Errors trying to SHUTDOWN. Check logs."
-        log.warning("User requested shutdown...")
         log.warning("Redis is now ready to exit, bye bye...")
         assert self.loop is not None
         self.loop.call_soon(self.stop)
         return None
 
     def rewrite_config(self) -> None:
+        """CONFIG REWRITE: rewrite the config file in place (via a temporary file and rename)."""
         path = self.config.config_file
         if not path:
             raise OSError("The server is running without a config file")
         try:
-            with open(path, encoding="utf-8") as f:
+            with open(path, encoding="utf-8", errors="surrogateescape") as f:
                 original = f.read()
         except FileNotFoundError:
             original = ""
-        values = {p.name: p.format(getattr(self.config, p.attr)) for p in PARAMS}
-        defaults = {p.name: p.format(p.default) for p in PARAMS}
-        text = config_file.rewrite(original, values, defaults)
+        aliases = {p.alias: p.name for p in PARAMS_BY_NAME.values() if p.alias}
+        text = config_file.rewrite(original, self.config.rewrite_lines(), aliases)
         tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        log.info("CONFIG REWRITE executed with success.")
 
     def apply_config(self, changed: dict[str, Any]) -> None:
+        """Make CONFIG SET's new values take effect; raises ConfigError (and changes nothing) on failure."""
+        if "port" in changed or "bind" in changed:
+            self._rebind_now("bind" not in changed)
+        if "dir" in changed:
+            try:
+                os.chdir(self.config.dir)
+            except OSError as e:
+                raise ConfigError(e.strerror or str(e), "dir") from None
+            self.config.dir = os.getcwd()
         if "proto-max-bulk-len" in changed:
             self.limits.max_bulk_len = self.config.proto_max_bulk_len
         if "client-query-buffer-limit" in changed:
@@ -399,15 +469,26 @@ class Server:
             logging_setup.set_level(self.config.loglevel)
         if "maxclients" in changed:
             self._raise_fd_limit()
-        if ("port" in changed or "bind" in changed) and self.loop is not None:
-            self.loop.create_task(self._rebind())
 
-    async def _rebind(self) -> None:
-        old = self.listeners
-        self.listeners = []
+    def _rebind_now(self, port_only: bool) -> None:
+        """Listen on the configured addresses instead of the current ones, as Redis's changeBindAddr.
+
+        The old listeners close first (the new ones may use the same
+        address); if the new ones cannot bind, the old ones are restored by
+        the caller's rollback, which applies the previous values again.
+        """
+        if self.loop is None:
+            return
+        old, self.listeners = self.listeners, []
         for srv in old:
             srv.close()
-        await self._listen()
+        try:
+            socks = self._bind_listeners(self.config.bind, self.config.port)
+        except OSError:
+            if port_only:
+                raise ConfigError("Unable to listen on this port", "port") from None
+            raise ConfigError("Failed to bind to specified addresses.", "bind") from None
+        self.loop.create_task(self._serve(socks))
 
     def blocking_sleep(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -472,11 +553,18 @@ class Server:
 
     def info_memory(self) -> dict[str, Any]:
         rss = _rss_bytes()
+        self.used_memory_peak = peak = max(self.used_memory_peak, rss)
+        total = _total_system_memory()
         return {
             "used_memory": rss,
             "used_memory_human": _human(rss),
             "used_memory_rss": rss,
             "used_memory_rss_human": _human(rss),
+            "used_memory_peak": peak,
+            "used_memory_peak_human": _human(peak),
+            "used_memory_peak_perc": f"{rss * 100 / peak:.2f}%" if peak else "0.00%",
+            "total_system_memory": total,
+            "total_system_memory_human": _human(total),
             "maxmemory": self.config.maxmemory,
             "maxmemory_human": _human(self.config.maxmemory),
             "maxmemory_policy": self.config.maxmemory_policy,
@@ -489,17 +577,26 @@ class Server:
         return {
             "total_connections_received": s.total_connections_received,
             "total_commands_processed": self.engine.commands_processed,
-            "instantaneous_ops_per_sec": 0,
+            "instantaneous_ops_per_sec": round(self._instantaneous(1)),
             "total_net_input_bytes": s.net_input_bytes,
             "total_net_output_bytes": s.net_output_bytes,
+            "total_net_repl_input_bytes": 0,
+            "total_net_repl_output_bytes": 0,
+            "instantaneous_input_kbps": f"{self._instantaneous(2) / 1024:.2f}",
+            "instantaneous_output_kbps": f"{self._instantaneous(3) / 1024:.2f}",
+            "instantaneous_input_repl_kbps": "0.00",
+            "instantaneous_output_repl_kbps": "0.00",
             "rejected_connections": s.rejected_connections,
+            "sync_full": 0,
+            "sync_partial_ok": 0,
+            "sync_partial_err": 0,
             "expired_keys": ks.expired_keys,
             "expired_stale_perc": "%.2f" % ks.expired_stale_perc,
             "expire_cycle_cpu_milliseconds": ks.expire_cycle_time_used_ms,
             "evicted_keys": 0,
             "evicted_clients": 0,
-            "keyspace_hits": ks.hits,
-            "keyspace_misses": ks.misses,
+            "keyspace_hits": self.keyspace.hits,
+            "keyspace_misses": self.keyspace.misses,
             "pubsub_channels": 0,
             "pubsub_patterns": 0,
             "total_error_replies": self.engine.errors.total,
@@ -509,18 +606,123 @@ class Server:
 
     def reset_stats(self) -> None:
         self.stats.reset()
-        self.keyspace.stats.reset()
+        self.keyspace.reset_stats()
         self.engine.errors.reset()
-        self.engine.commands_processed = 0
         for cmd in TABLE:
             cmd.reset_stats()
+        self._metric_samples.clear()
+
+    def _sample_metrics(self) -> None:
+        samples = self._metric_samples
+        now = self.cached_ms
+        if samples and now - samples[-1][0] < _METRIC_PERIOD_MS:
+            return
+        s = self.stats
+        samples.append((now, self.engine.commands_processed, s.net_input_bytes, s.net_output_bytes))
+
+    def _instantaneous(self, index: int) -> float:
+        """Per-second rate of a sampled counter over the recent samples."""
+        samples = self._metric_samples
+        if len(samples) < 2:
+            return 0.0
+        first, last = samples[0], samples[-1]
+        elapsed = last[0] - first[0]
+        return max(0, last[index] - first[index]) * 1000 / elapsed if elapsed > 0 else 0.0
+
+    def info_persistence(self) -> dict[str, Any]:
+        """No snapshots or AOF yet: the fields say so the way an idle Redis would."""
+        return {
+            "loading": 0,
+            "async_loading": 0,
+            "current_cow_peak": 0,
+            "current_cow_size": 0,
+            "current_cow_size_age": 0,
+            "current_fork_perc": "0.00",
+            "current_save_keys_processed": 0,
+            "current_save_keys_total": 0,
+            "rdb_changes_since_last_save": self.engine.effects.dirty,
+            "rdb_bgsave_in_progress": 0,
+            "rdb_last_save_time": self.last_save_time,
+            "rdb_last_bgsave_status": "ok",
+            "rdb_last_bgsave_time_sec": -1,
+            "rdb_current_bgsave_time_sec": -1,
+            "rdb_saves": 0,
+            "rdb_last_cow_size": 0,
+            "rdb_last_load_keys_expired": 0,
+            "rdb_last_load_keys_loaded": 0,
+            "aof_enabled": 0,
+            "aof_rewrite_in_progress": 0,
+            "aof_rewrite_scheduled": 0,
+            "aof_last_rewrite_time_sec": -1,
+            "aof_current_rewrite_time_sec": -1,
+            "aof_last_bgrewrite_status": "ok",
+            "aof_rewrites": 0,
+            "aof_rewrites_consecutive_failures": 0,
+            "aof_last_write_status": "ok",
+            "aof_last_cow_size": 0,
+            "module_fork_in_progress": 0,
+            "module_fork_last_cow_size": 0,
+        }
+
+    def info_replication(self) -> dict[str, Any]:
+        return {
+            "role": "master",
+            "connected_slaves": 0,
+            "master_failover_state": "no-failover",
+            "master_replid": self.replid,
+            "master_replid2": "0" * 40,
+            "master_repl_offset": 0,
+            "second_repl_offset": -1,
+            "repl_backlog_active": 0,
+            "repl_backlog_size": self.config.repl_backlog_size,
+            "repl_backlog_first_byte_offset": 0,
+            "repl_backlog_histlen": 0,
+        }
+
+    def info_cpu(self) -> dict[str, Any]:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        thread = resource.getrusage(getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF))
+        return {
+            "used_cpu_sys": f"{me.ru_stime:.6f}",
+            "used_cpu_user": f"{me.ru_utime:.6f}",
+            "used_cpu_sys_children": f"{children.ru_stime:.6f}",
+            "used_cpu_user_children": f"{children.ru_utime:.6f}",
+            "used_cpu_sys_main_thread": f"{thread.ru_stime:.6f}",
+            "used_cpu_user_main_thread": f"{thread.ru_utime:.6f}",
+        }
+
+    def error_stats(self) -> dict[str, int]:
+        return dict(self.engine.errors.by_prefix)
+
+    def client_buffers(self, ctx: Context) -> tuple[int, int]:
+        conn = self.connections.get(ctx.id)
+        if conn is None:
+            return 0, 0
+        return conn.query_buffer_size(), conn.output_buffer_size()
+
+    def set_active_expire(self, enabled: bool) -> None:
+        self.active_expire_enabled = enabled
+
+    def now_us(self) -> int:
+        return time.time_ns() // 1000
 
 
 def _format_addr(addr: Any) -> str:
+    """``ip:port`` as Redis prints it in CLIENT LIST: IPv6 addresses in brackets."""
     if isinstance(addr, tuple) and len(addr) >= 2:
         host = addr[0]
+        if ":" in host:
+            return f"[{host}]:{addr[1]}"
         return f"{host}:{addr[1]}"
     return str(addr or "")
+
+
+def _total_system_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 0
 
 
 def _rss_bytes() -> int:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 
 import hiredis
 
-from cacheflow.commands.context import Context
+from cacheflow.commands.context import ATTENTION_OUTPUT_LIMIT, Context
 from cacheflow.resp import encoder, text_protocol
 from cacheflow.resp.errors import ProtocolError
 from cacheflow.resp.parser import RequestParser
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("cacheflow")
 
 _FLUSH_EVERY = 128
+
+
+class _HandOver(Exception):
+    """hiredis produced something other than a request array: let the exact parser decide."""
 _MAX_CLIENTS = b"-ERR max number of clients reached\r\n"
 
 
@@ -99,38 +103,35 @@ class Connection(asyncio.Protocol):
     # -- input ---------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        ctx = self.ctx
         server = self.server
-        ctx.stats_net_in += len(data)
         server.stats.net_input_bytes += len(data)
+        ctx = self.ctx
         ctx.last_interaction_ms = server.cached_ms
-        if self._parser is not None or data[0] != 42 or server.paused_until or self._held:
+        if self._parser is not None or data[0] != 42 or server.paused_until:
             self._slow_received(data)
             return
         reader = self._reader
         reader.feed(data)
+        gets = reader.gets
         execute = server.engine.execute
         out: list[bytes] = []
+        append = out.append
         done = 0
-        while True:
-            try:
-                req = reader.gets()
-            except hiredis.ProtocolError:
-                self._reader = hiredis.Reader()
-                self._hand_over(data, done, out)
-                return
-            if req is False:
-                break
-            if req.__class__ is not list:
-                self._reader = hiredis.Reader()
-                self._hand_over(data, done, out)
-                return
-            done += 1
-            if req:
-                out.append(execute(ctx, req))
-                if ctx.reply_mode or ctx.close_after_reply or (done & (_FLUSH_EVERY - 1)) == 0:
-                    if not self._after_reply(out):
-                        return
+        try:
+            while True:
+                req = gets()
+                if req is False:
+                    break
+                if req.__class__ is not list or not req:
+                    raise _HandOver
+                append(execute(ctx, req))
+                done += 1
+                if ctx.attention and not self._after_reply(out):
+                    return
+        except (hiredis.ProtocolError, _HandOver):
+            self._reader = hiredis.Reader()
+            self._hand_over(data, done, out)
+            return
         if reader.has_data():
             self._reader = hiredis.Reader()
             self._hand_over(data, done, out)
@@ -144,7 +145,7 @@ class Connection(asyncio.Protocol):
         parser.authenticated = self.ctx.authenticated
         parser.feed(data)
         try:
-            for _ in range(done):
+            for _ in range(done):  # already executed; the parser skips empty arrays by itself
                 parser.get()
         except ProtocolError:  # cannot happen: hiredis accepted these requests
             pass
@@ -177,11 +178,10 @@ class Connection(asyncio.Protocol):
                 break
             if server.config.cacheflow_text_protocol and parser.last_was_inline:
                 req = text_protocol.translate(req)
-            if server.paused_until or self._held:
-                if self._hold(req):
-                    continue
+            if (server.paused_until or self._held) and self._hold(req):
+                continue
             out.append(server.engine.execute(ctx, req))
-            if not self._after_reply(out):
+            if ctx.attention and not self._after_reply(out):
                 return
         if parser.pending() > server.config.client_query_buffer_limit:
             log.warning("Closing client that reached max query buffer length: id=%d addr=%s", ctx.id, ctx.addr)
@@ -210,7 +210,7 @@ class Connection(asyncio.Protocol):
                 self._held = held[i:]
                 break
             out.append(self.server.engine.execute(self.ctx, req))
-            if not self._after_reply(out):
+            if self.ctx.attention and not self._after_reply(out):
                 return
         if out:
             self._send(out)
@@ -235,7 +235,8 @@ class Connection(asyncio.Protocol):
             self._send(out)
             self.close()
             return False
-        if len(out) >= _FLUSH_EVERY:
+        if ctx.attention & ATTENTION_OUTPUT_LIMIT and len(out) >= _FLUSH_EVERY:
+            # Flush mid-batch so the output-buffer limit is checked before replies pile up.
             self._send(out)
             out.clear()
             return not self._closed
@@ -246,11 +247,9 @@ class Connection(asyncio.Protocol):
         if transport is None or (self._closed and not self.ctx.close_after_reply):
             return
         payload = out[0] if len(out) == 1 else b"".join(out)
-        n = len(payload)
-        self.ctx.stats_net_out += n
-        self.server.stats.net_output_bytes += n
+        self.server.stats.net_output_bytes += len(payload)
         transport.write(payload)
-        if self.server.output_limits_active:
+        if self.ctx.attention & ATTENTION_OUTPUT_LIMIT:
             self.server.check_output_limits(self)
 
     def write_reply(self, reply: bytes) -> None:

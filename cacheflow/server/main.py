@@ -14,7 +14,7 @@ import sys
 
 from cacheflow import REDIS_COMPAT_VERSION, __version__
 from cacheflow.config.file import ConfigFileError, Directive, parse_directives
-from cacheflow.config.schema import Config, ConfigError
+from cacheflow.config.schema import Config, ConfigError, lookup, quote
 from cacheflow.server import logging_setup
 from cacheflow.server.app import Server
 
@@ -34,20 +34,21 @@ Examples:
 
 
 def _overrides(args: list[str]) -> str:
-    """Turn ``--port 7000 --save 900 1`` into config-file text, as redis-server does."""
-    lines: list[str] = []
-    current: list[str] = []
+    """Turn ``--port 7000 --save 900 1`` into config-file text, as redis-server does.
+
+    Like redis-server, every option starts a new line, every argument is
+    quoted (a bad override is reported as ``>>> 'maxmemory "abc"'``), and the
+    options follow the file after one newline.
+    """
+    options = ""
     for arg in args:
         if arg.startswith("--") and len(arg) > 2:
-            if current:
-                lines.append(" ".join(current))
-            current = [arg[2:]]
+            if options:
+                options += "\n"
+            options += arg[2:] + " "
         else:
-            quoted = arg if arg and not any(c in arg for c in " \"'") else '"' + arg.replace('"', '\\"') + '"'
-            current.append(quoted)
-    if current:
-        lines.append(" ".join(current))
-    return "\n".join(lines)
+            options += quote(arg) + " "
+    return "\n" + options if options else ""
 
 
 def load_config(argv: list[str]) -> Config:
@@ -55,30 +56,48 @@ def load_config(argv: list[str]) -> Config:
     text = ""
     rest = argv
     if rest and not rest[0].startswith("--") and rest[0] != "-":
-        config.config_file = rest[0]
-        with open(rest[0], encoding="utf-8") as f:
+        config.config_file = os.path.abspath(rest[0])
+        with open(rest[0], encoding="utf-8", errors="surrogateescape") as f:
             text = f.read()
         rest = rest[1:]
     if "-" in rest:
         rest = [a for a in rest if a != "-"]
         text += "\n" + sys.stdin.read()
-    text += "\n" + _overrides(rest)
-    directives = parse_directives(text)
-    for d in directives:
-        _apply_directive(config, d)
+    text += _overrides(rest)
+    loaded: set[str] = set()
+    for d in parse_directives(text):
+        _apply_directive(config, d, loaded)
+    config.dir = os.getcwd()  # CONFIG GET dir shows the absolute working directory, as Redis does
     return config
 
 
-def _apply_directive(config: Config, d: Directive) -> None:
+def _apply_directive(config: Config, d: Directive, loaded: set[str]) -> None:
+    """One directive, with redis-server's checks and wording.
+
+    ``save`` lines accumulate (the first one in the file replaces the default
+    points); every other parameter takes the last value given.
+    """
+    param = lookup(d.name)
+    if param is None:
+        raise ConfigFileError(d.lineno, d.line, "Bad directive or wrong number of arguments")
+    if not param.multi_arg and len(d.args) != 1:
+        raise ConfigFileError(d.lineno, d.line, "wrong number of arguments")
     try:
         parsed = config.set_many([(d.name.encode(), d.value)], at_startup=True)
     except ConfigError as e:
         reason = str(e)
-        if reason.startswith("Unknown option"):
-            reason = "Bad directive or wrong number of arguments"
-        elif " - " in reason:
+        if " - " in reason:
             reason = reason.split(" - ", 1)[1]
         raise ConfigFileError(d.lineno, d.line, reason) from None
+    if param.name == "save" and "save" in loaded and parsed["save"]:
+        parsed["save"] = config.save + parsed["save"]
+    if param.name == "dir":
+        try:
+            os.chdir(parsed["dir"])
+        except OSError as e:
+            raise ConfigFileError(d.lineno, d.line, e.strerror or str(e)) from None
+        parsed["dir"] = os.getcwd()
+    loaded.add(param.name)
     config.apply(parsed)
 
 
@@ -103,7 +122,16 @@ def main(argv: list[str] | None = None) -> int:
         _fatal(e)
         return 1
     except OSError as e:
-        sys.stderr.write(f"Fatal error, can't open config file '{args[0]}': {e.strerror}\n")
+        record = logging.LogRecord(
+            "cacheflow",
+            logging.WARNING,
+            "",
+            0,
+            f"Fatal error, can't open config file '{args[0]}': {e.strerror}",
+            (),
+            None,
+        )
+        sys.stderr.write(logging_setup.RedisFormatter("C").format(record) + "\n")
         return 1
     logging_setup.configure(config.loglevel, config.logfile)
     try:

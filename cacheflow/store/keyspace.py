@@ -35,16 +35,17 @@ def value_type(value: object) -> bytes:
 
 
 class KeyspaceStats:
-    """Plain-int counters for INFO stats; reset by CONFIG RESETSTAT."""
+    """Plain-int counters for INFO stats; reset by CONFIG RESETSTAT.
 
-    __slots__ = ("hits", "misses", "expired_keys", "expired_stale_perc", "expire_cycle_time_used_ms")
+    Hits and misses live on each Database (see Database.lookup_read).
+    """
+
+    __slots__ = ("expired_keys", "expired_stale_perc", "expire_cycle_time_used_ms")
 
     def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
-        self.hits = 0
-        self.misses = 0
         self.expired_keys = 0
         self.expired_stale_perc = 0.0
         self.expire_cycle_time_used_ms = 0
@@ -53,13 +54,16 @@ class KeyspaceStats:
 class Database:
     """One numbered database.  Callers pass keys as bytes."""
 
-    __slots__ = ("index", "data", "expires", "_ks", "_random_pool", "_expire_walk")
+    __slots__ = ("index", "data", "expires", "hits", "misses", "_ks", "_random_pool", "_expire_walk")
 
     def __init__(self, index: int, keyspace: "Keyspace") -> None:
         self.index = index
         self.data: dict[bytes, object] = {}
         self.expires: dict[bytes, int] = {}
         self._ks = keyspace
+        # keyspace_hits/misses, per database so the read path touches one object; summed by Keyspace.
+        self.hits = 0
+        self.misses = 0
         self._random_pool: list[bytes] = []
         self._expire_walk: Iterator[bytes] | None = None
 
@@ -87,9 +91,9 @@ class Database:
                 self._expire(key)
                 value = None
         if value is None:
-            self._ks.stats.misses += 1
+            self.misses += 1
         else:
-            self._ks.stats.hits += 1
+            self.hits += 1
         return value
 
     def exists(self, key: bytes) -> bool:
@@ -229,6 +233,19 @@ class Keyspace:
         self._scans: OrderedDict[int, list[bytes]] = OrderedDict()
         self._next_scan_id = 1
 
+    @property
+    def hits(self) -> int:
+        return sum(db.hits for db in self.dbs)
+
+    @property
+    def misses(self) -> int:
+        return sum(db.misses for db in self.dbs)
+
+    def reset_stats(self) -> None:
+        self.stats.reset()
+        for db in self.dbs:
+            db.hits = db.misses = 0
+
     def swap(self, a: int, b: int) -> None:
         da, db = self.dbs[a], self.dbs[b]
         da.data, db.data = db.data, da.data
@@ -283,10 +300,12 @@ class Keyspace:
     def _filter(db: Database, keys: list[bytes], pattern: bytes | None, type_name: bytes | None) -> list[bytes]:
         matcher = compile_glob(pattern) if pattern is not None and pattern != b"*" else None
         result = []
+        # Redis's SCAN TYPE reads each candidate with a read lookup, counting a hit or miss.
+        lookup = db.lookup if type_name is None else db.lookup_read
         for key in keys:
             if matcher is not None and not matcher(key):
                 continue
-            value = db.lookup(key)
+            value = lookup(key)
             if value is None:
                 continue
             if type_name is not None and value_type(value) != type_name:

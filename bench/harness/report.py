@@ -1,0 +1,312 @@
+"""Turn raw runs into medians, ratios, a printed table, target verdicts and the JSON results file.
+
+DESIGN.md asks for ratios, not absolute figures: the machines are shared and
+noisy, so the only meaningful number is CacheFlow relative to a Redis measured
+in the same run on the same cores.  The table therefore puts each ratio next to
+its two inputs, and the targets are judged on ratios alone.
+"""
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.loader import MemoryResult
+from harness.redis_benchmark import DISTURBED_SHARE, Run
+
+CACHEFLOW = "CacheFlow"
+REDIS = "Redis"
+
+
+@dataclass
+class Cell:
+    """Medians over the repetitions of one (test, pipeline, server)."""
+
+    rps: float | None
+    cpu_us: float | None
+    cpu_sched_us: float | None
+    rps_all: list[float]
+    cpu_us_all: list[float]
+    busy: float | None
+    disturbed: bool
+    error: str | None
+
+    @property
+    def spread(self) -> float | None:
+        """(max - min) / median of req/s across repetitions: how noisy this figure was."""
+        if len(self.rps_all) < 2 or not self.rps:
+            return None
+        return (max(self.rps_all) - min(self.rps_all)) / self.rps
+
+
+@dataclass
+class Line:
+    """One row of the table: a test at one pipeline depth, both servers, and the ratios."""
+
+    test: str
+    title: str
+    pipeline: int
+    cacheflow: Cell
+    redis: Cell
+
+    @property
+    def rps_ratio(self) -> float | None:
+        """CacheFlow req/s over Redis req/s (higher is better)."""
+        if self.cacheflow.rps is None or not self.redis.rps:
+            return None
+        return self.cacheflow.rps / self.redis.rps
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """CacheFlow CPU per request over Redis's (lower is better)."""
+        if self.cacheflow.cpu_us is None or not self.redis.cpu_us:
+            return None
+        return self.cacheflow.cpu_us / self.redis.cpu_us
+
+    def to_json(self) -> dict[str, Any]:
+        def cell(c: Cell) -> dict[str, Any]:
+            return {
+                "rps_median": c.rps,
+                "cpu_us_per_request_median": c.cpu_us,
+                "cpu_sched_us_per_request_median": c.cpu_sched_us,
+                "rps_all": c.rps_all,
+                "cpu_us_per_request_all": c.cpu_us_all,
+                "rps_spread": c.spread,
+                "server_busy_median": c.busy,
+                "includes_disturbed_runs": c.disturbed,
+                "error": c.error,
+            }
+
+        return {
+            "test": self.test,
+            "title": self.title,
+            "pipeline": self.pipeline,
+            "cacheflow": cell(self.cacheflow),
+            "redis": cell(self.redis),
+            "rps_ratio": self.rps_ratio,
+            "cpu_ratio": self.cpu_ratio,
+            "cpu_ratio_schedstat": _sched_ratio(self),
+        }
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _cell(runs: list[Run]) -> Cell:
+    runs = [r for r in runs if r.counted]
+    ok = [r for r in runs if r.ok]
+    errors = [r.error for r in runs if not r.ok and r.error]
+    rps = [r.rps for r in ok if r.rps is not None]
+    cpu = [r.cpu_us_per_request for r in ok if r.cpu_us_per_request is not None]
+    sched = [r.cpu_sched_us_per_request for r in ok if r.cpu_sched_us_per_request is not None]
+    return Cell(
+        rps=_median(rps),
+        cpu_us=_median(cpu),
+        cpu_sched_us=_median(sched),
+        rps_all=rps,
+        cpu_us_all=cpu,
+        busy=_median([r.server_busy for r in ok if r.server_busy is not None]),
+        disturbed=any(r.disturbed for r in ok),
+        error=errors[0] if errors and not ok else None,
+    )
+
+
+def summarize(runs: list[Run], tests: list[str], pipelines: list[int]) -> list[Line]:
+    """One line per (pipeline, test) in the order asked for, medians over repetitions."""
+    lines: list[Line] = []
+    for pipeline in pipelines:
+        for test in tests:
+            mine = [r for r in runs if r.test == test and r.pipeline == pipeline]
+            if not mine:
+                continue
+            title = next((r.rows[0].title for r in mine if r.rows), test.upper())
+            if len({row.title for r in mine for row in r.rows}) > 1:
+                title = test.upper()
+            lines.append(
+                Line(
+                    test=test,
+                    title=title,
+                    pipeline=pipeline,
+                    cacheflow=_cell([r for r in mine if r.server == CACHEFLOW]),
+                    redis=_cell([r for r in mine if r.server == REDIS]),
+                )
+            )
+    return lines
+
+
+@dataclass
+class Target:
+    """One goal from the issue, and whether this run met it."""
+
+    name: str
+    measured: float | None
+    limit: float
+    higher_is_better: bool
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.measured is None:
+            return "NOT MEASURED"
+        ok = self.measured >= self.limit if self.higher_is_better else self.measured <= self.limit
+        return "MET" if ok else "NOT MET"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "measured_ratio": self.measured,
+            "limit_ratio": self.limit,
+            "comparison": ">=" if self.higher_is_better else "<=",
+            "verdict": self.verdict,
+            "note": self.note,
+        }
+
+
+def targets(lines: list[Line], memory: dict[str, MemoryResult], memory_keys: int) -> list[Target]:
+    """The issue's targets: GET/SET rate at -P 1 and -P 16, CPU per request at -P 16, memory per key."""
+
+    def find(test: str, pipeline: int) -> Line | None:
+        return next((x for x in lines if x.test == test and x.pipeline == pipeline), None)
+
+    out: list[Target] = []
+    for test in ("get", "set"):
+        line = find(test, 1)
+        out.append(Target(f"{test.upper()} -P 1 req/s", line.rps_ratio if line else None, 0.85, True))
+    for test in ("get", "set"):
+        line = find(test, 16)
+        out.append(Target(f"{test.upper()} -P 16 req/s", line.rps_ratio if line else None, 0.6, True))
+    for test in ("get", "set"):
+        line = find(test, 16)
+        out.append(Target(f"{test.upper()} -P 16 CPU/request", line.cpu_ratio if line else None, 1.8, False))
+    mem_ratio: float | None = None
+    if CACHEFLOW in memory and REDIS in memory and memory[REDIS].bytes_per_key > 0:
+        mem_ratio = memory[CACHEFLOW].bytes_per_key / memory[REDIS].bytes_per_key
+    note = (
+        ""
+        if memory_keys == 1_000_000
+        else f"indicative only: measured with {memory_keys:,} keys, target is for 1,000,000"
+    )
+    out.append(Target("memory/key, 1M small strings", mem_ratio, 1.5, False, note))
+    return out
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def table(lines: list[Line]) -> str:
+    """The throughput/CPU table as fixed-width text."""
+    header = [
+        "test",
+        "pipeline",
+        "CacheFlow req/s",
+        "Redis req/s",
+        "ratio",
+        "CacheFlow µs CPU/req",
+        "Redis µs CPU/req",
+        "CPU ratio",
+    ]
+    body = [
+        [
+            line.title,
+            f"-P {line.pipeline}",
+            _num(line.cacheflow.rps, ",.0f") + ("*" if line.cacheflow.disturbed else " "),
+            _num(line.redis.rps, ",.0f") + ("*" if line.redis.disturbed else " "),
+            _ratio(line.rps_ratio),
+            _num(line.cacheflow.cpu_us, ".2f"),
+            _num(line.redis.cpu_us, ".2f"),
+            _ratio(line.cpu_ratio),
+        ]
+        for line in lines
+    ]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+
+    def fmt(row: list[str]) -> str:
+        return "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(header), rule, *(fmt(row) for row in body)])
+
+
+def notes(lines: list[Line], runs: list[Run]) -> list[str]:
+    """Failures and noise worth reading before trusting the table."""
+    out: list[str] = []
+    disturbed = [r for r in runs if r.ok and r.disturbed]
+    if disturbed:
+        kept = [r for r in disturbed if r.counted]
+        out.append(
+            f"{len(disturbed)} of {sum(r.ok for r in runs)} runs had other load on their cores or hypervisor steal "
+            f"over {DISTURBED_SHARE:.0%} of the run; {len(kept)} of them still count (retries ran out)"
+            + ("; * marks req/s medians that include one" if kept else "")
+        )
+    for line in lines:
+        for name, cell in ((CACHEFLOW, line.cacheflow), (REDIS, line.redis)):
+            if cell.error:
+                out.append(f"{line.title} -P {line.pipeline}: {name} failed: {cell.error}")
+    spreads = [
+        (c.spread, f"{line.title} -P {line.pipeline} {name}")
+        for line in lines
+        for name, c in ((CACHEFLOW, line.cacheflow), (REDIS, line.redis))
+        if c.spread is not None
+    ]
+    if spreads:
+        worst, where = max(spreads)
+        out.append(f"largest req/s spread across repetitions: {worst:.0%} of the median ({where})")
+    for line in lines:
+        # 10 ms ticks are coarse for short runs: say so when the nanosecond schedstat figure disagrees.
+        tick, sched = line.cpu_ratio, _sched_ratio(line)
+        if tick is not None and sched is not None and abs(tick - sched) > 0.1 * sched:
+            out.append(
+                f"{line.title} -P {line.pipeline}: CPU ratio from schedstat (ns resolution) is {sched:.2f}x "
+                f"(CacheFlow {_num(line.cacheflow.cpu_sched_us, '.2f')} µs, Redis {_num(line.redis.cpu_sched_us, '.2f')} µs); "
+                "the tick-based figure is too coarse for this run length"
+            )
+        busy = line.redis.busy
+        if busy is not None and busy < 0.8:
+            out.append(
+                f"{line.title} -P {line.pipeline}: Redis was on CPU only {busy:.0%} of the run, so redis-benchmark, "
+                "not Redis, set its rate; the req/s ratio flatters CacheFlow there, CPU/request does not"
+            )
+    return out
+
+
+def _sched_ratio(line: Line) -> float | None:
+    """The CPU ratio computed from schedstat instead of ticks."""
+    if line.cacheflow.cpu_sched_us is None or not line.redis.cpu_sched_us:
+        return None
+    return line.cacheflow.cpu_sched_us / line.redis.cpu_sched_us
+
+
+def memory_text(memory: dict[str, MemoryResult]) -> str:
+    """The memory line: bytes per key for each server and the ratio."""
+    cf, rd = memory.get(CACHEFLOW), memory.get(REDIS)
+    if cf is None or rd is None:
+        return "memory: not measured"
+    ratio = cf.bytes_per_key / rd.bytes_per_key if rd.bytes_per_key > 0 else None
+    return (
+        f"memory, {cf.keys:,} keys ({cf.key_bytes}-byte keys, {cf.value_bytes}-byte values), RSS growth per key: "
+        f"CacheFlow {cf.bytes_per_key:.1f} B, Redis {rd.bytes_per_key:.1f} B, ratio {_ratio(ratio)}"
+    )
+
+
+def targets_text(items: list[Target]) -> str:
+    """One line per target: measured ratio, limit, verdict."""
+    width = max(len(t.name) for t in items)
+    rows = []
+    for t in items:
+        op = ">=" if t.higher_is_better else "<="
+        note = f"  ({t.note})" if t.note else ""
+        rows.append(f"  {t.name.ljust(width)}  {_ratio(t.measured):>6} {op} {t.limit:.2f}x  {t.verdict}{note}")
+    return "\n".join(rows)
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write the results file (its directory is created if need be)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")

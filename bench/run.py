@@ -1,0 +1,363 @@
+"""``make bench``: CacheFlow against a real redis-server, side by side, in one run on this machine.
+
+Why it is built this way (see DESIGN.md, Benchmarks, and bench/README.md):
+- Both servers run in the same run, on the same core, under the same load
+  generator, so their ratio means something on a shared, noisy machine; the
+  absolute numbers do not.
+- With two cores or more, the servers are pinned to one core and redis-benchmark
+  (and this harness) to another, so the load generator never steals the
+  server's CPU.  Only one server is under load at any moment, and repetitions
+  alternate which server goes first, so slow drift in background load is shared.
+- CPU per request comes from the kernel's accounting of the server process,
+  which is what a capacity plan pays for, and is less sensitive to the load
+  generator's own speed than req/s is.
+- Memory is measured on freshly started servers with an exact key count.
+Every server it starts is stopped on the way out: on success, error, Ctrl-C or SIGTERM.
+"""
+
+import argparse
+import datetime
+import importlib.metadata
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from harness import loader, report, servers
+from harness.procfs import CLOCK_TICKS_PER_SECOND, cpu_sample
+from harness.redis_benchmark import Run, run_test
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+DEFAULT_TESTS = "set,get,incr,mset"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options; ``--quick`` only changes the defaults that were not given explicitly."""
+    p = argparse.ArgumentParser(description="Benchmark CacheFlow against redis-server (see bench/README.md).")
+    p.add_argument("--quick", action="store_true", help="smoke run: 20,000 requests, 1 repetition, 100,000 keys")
+    p.add_argument(
+        "--tests", default=DEFAULT_TESTS, help=f"redis-benchmark tests, comma-separated (default {DEFAULT_TESTS})"
+    )
+    p.add_argument("--requests", type=int, help="requests per redis-benchmark run, -n (default 200000)")
+    p.add_argument("--repeat", type=int, help="repetitions; the median is reported (default 3)")
+    p.add_argument("--pipelines", default="1,16", help="pipeline depths, -P, comma-separated (default 1,16)")
+    p.add_argument("--clients", type=int, default=50, help="parallel connections, -c (default 50)")
+    p.add_argument("--keys", type=int, help="keys for the memory measurement (default 1000000)")
+    p.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
+    p.add_argument("--no-pin", action="store_true", help="do not pin servers and load generator to cores")
+    p.add_argument(
+        "--retries", type=int, default=2, help="re-runs of a run disturbed by other load on its cores (default 2)"
+    )
+    p.add_argument("--check", action="store_true", help="exit with status 2 when a measured target is not met")
+    args = p.parse_args(argv)
+    if args.requests is None:
+        args.requests = 20_000 if args.quick else 200_000
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
+    if args.keys is None:
+        args.keys = 100_000 if args.quick else 1_000_000
+    args.test_list = [t.strip().lower() for t in args.tests.split(",") if t.strip()]
+    args.pipeline_list = [int(x) for x in args.pipelines.split(",") if x.strip()]
+    if not args.test_list or not args.pipeline_list:
+        p.error("--tests and --pipelines must name at least one value")
+    if args.retries < 0:
+        p.error("--retries must not be negative")
+    if args.requests < 1 or args.repeat < 1 or args.keys < 1 or args.clients < 1 or min(args.pipeline_list) < 1:
+        p.error("--requests, --repeat, --keys, --clients and pipelines must be positive")
+    return args
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGINT/SIGTERM/SIGHUP into KeyboardInterrupt: one cleanup path for Ctrl-C and for kill."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def plan_cores(no_pin: bool) -> tuple[int | None, int | None]:
+    """(server core, load-generator core), or (None, None) when pinning is off or impossible."""
+    cores = sorted(os.sched_getaffinity(0))
+    if no_pin or len(cores) < 2 or shutil.which("taskset") is None:
+        return None, None
+    return cores[0], cores[1]
+
+
+def _output(argv: list[str]) -> str | None:
+    """First line of a command's output, or None if it cannot run (machine info is best effort)."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, cwd=BENCH_DIR.parent)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    out = (done.stdout or done.stderr).strip()
+    return out.splitlines()[0] if done.returncode == 0 and out else None
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def _loadavg() -> str | None:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return None
+
+
+def machine_info() -> dict[str, Any]:
+    """What a reader needs to judge whether two results files are comparable."""
+    commit = _output(["git", "rev-parse", "HEAD"])
+    dirty = _output(["git", "status", "--porcelain", "--untracked-files=no"])
+    return {
+        "nproc": os.cpu_count(),
+        "usable_cpus": sorted(os.sched_getaffinity(0)),
+        "cpu_model": _cpu_model(),
+        "kernel": platform.release(),
+        "clock_ticks_per_second": CLOCK_TICKS_PER_SECOND,
+        "python_harness": sys.version.split()[0],
+        "python_cacheflow": _output([servers.cacheflow_python(), "-c", "import sys; print(sys.version.split()[0])"]),
+        "python_cacheflow_executable": servers.cacheflow_python(),
+        "uvloop": _version("uvloop"),
+        "hiredis": _version("hiredis"),
+        "redis_server_version": _output(["redis-server", "--version"]),
+        "redis_benchmark_version": _output(["redis-benchmark", "--version"]),
+        "git_commit": commit,
+        "git_dirty": dirty is not None,
+        "loadavg_start": _loadavg(),
+    }
+
+
+def measure_idle_cpu(started: list[servers.BenchServer], seconds: float = 1.0) -> dict[str, float]:
+    """CPU each idle server burns per second (cron, timers): it is counted in every run's CPU figure."""
+    before = {s.name: cpu_sample(s.pid) for s in started}
+    time.sleep(seconds)
+    return {s.name: cpu_sample(s.pid).sched_seconds_since(before[s.name]) / seconds for s in started}
+
+
+def measure(
+    args: argparse.Namespace,
+    server: servers.BenchServer,
+    test: str,
+    pipeline: int,
+    rep: int,
+    cores: tuple[int, int] | None,
+    timeout: float,
+    state: dict[str, Any],
+) -> list[Run]:
+    """One measurement, repeated while other load disturbed it; the least disturbed attempt is the one counted.
+
+    Retries are bounded twice over (per run, and a budget for the whole
+    benchmark) so that a busy machine cannot stretch the run much past its plan.
+    """
+    attempts: list[Run] = []
+    while True:
+        run = run_test(
+            server,
+            test,
+            pipeline=pipeline,
+            requests=args.requests,
+            clients=args.clients,
+            repetition=rep,
+            cores=cores,
+            timeout=timeout,
+        )
+        run.attempt = len(attempts)
+        attempts.append(run)
+        state["runs"].append(run)
+        if not (run.ok and run.disturbed) or len(attempts) > args.retries or state["retry_budget"] <= 0:
+            break
+        state["retry_budget"] -= 1
+        state["retries"] += 1
+    best = min(attempts, key=lambda r: (not r.ok, r.interference.worst_share(r.wall_s)))
+    for attempt in attempts:
+        attempt.counted = attempt is best
+    return attempts
+
+
+def describe(run: Run) -> str:
+    """A progress line's verdict: the rate, the failure, or the disturbance that will cause a retry."""
+    if run.rps is None:
+        return f"FAILED: {run.error}"
+    text = f"{run.rps:,.0f} req/s"
+    if run.disturbed:
+        text += f" (disturbed: other load or steal = {run.interference.worst_share(run.wall_s):.0%} of the run)"
+    return text
+
+
+def throughput_phase(
+    args: argparse.Namespace, server_cpu: int | None, load_cpu: int | None, state: dict[str, Any]
+) -> None:
+    """Start both servers and run every (repetition, pipeline, test, server), one load at a time."""
+    timeout = 30.0 + args.requests / 2_000  # a server slower than ~2,000 req/s is broken, not slow
+    with ExitStack() as stack:
+        pair: list[servers.BenchServer] = []
+        for make in (servers.cacheflow, servers.redis):
+            server = make(server_cpu)
+            stack.callback(server.stop)
+            pair.append(server.start())
+        print(
+            f"servers: CacheFlow pid {pair[0].pid} port {pair[0].port}, Redis pid {pair[1].pid} port {pair[1].port}",
+            flush=True,
+        )
+        state["idle_cpu_per_second"] = measure_idle_cpu(pair)
+        skip: dict[tuple[str, str], str] = {}
+        total = args.repeat * len(args.pipeline_list) * len(args.test_list) * len(pair)
+        state["retry_budget"] = total // 2
+        cores = (server_cpu, load_cpu) if server_cpu is not None and load_cpu is not None else None
+        done = 0
+        for rep in range(args.repeat):
+            order = pair if rep % 2 == 0 else pair[::-1]
+            for pipeline in args.pipeline_list:
+                for test in args.test_list:
+                    for server in order:
+                        done += 1
+                        if (server.name, test) in skip:
+                            continue
+                        attempts = measure(args, server, test, pipeline, rep, cores, timeout, state)
+                        label = f"  [{done}/{total}] rep {rep + 1} -P {pipeline} {test:<6} {server.name:<9}"
+                        for run in attempts:
+                            print(f"{label} {describe(run)}", flush=True)
+                        run = attempts[-1]
+                        if not run.ok:
+                            # The same command will fail again at every depth: do not spend time on it.
+                            skip[(server.name, test)] = run.error or "failed"
+
+
+def memory_phase(args: argparse.Namespace, server_cpu: int | None, state: dict[str, Any]) -> None:
+    """Load the key set into a freshly started server of each kind, one at a time."""
+    for make in (servers.cacheflow, servers.redis):
+        server = make(server_cpu)
+        try:
+            server.start()
+            result = loader.load(server, args.keys)
+        finally:
+            server.stop()
+        state["memory"][server.name] = result
+        print(
+            f"  memory {server.name:<9} {args.keys:,} keys loaded in {result.load_s:.1f}s, "
+            f"RSS {result.rss_before / 2**20:.1f} MiB -> {result.rss_after / 2**20:.1f} MiB",
+            flush=True,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the phases, print the report, write the JSON; partial results are still written on failure."""
+    args = parse_args(argv)
+    # SIGINT too: a shell starts background jobs with SIGINT ignored, and `kill -INT`
+    # must still stop the servers.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_interrupt)
+    for tool in ("redis-server", "redis-benchmark"):
+        if shutil.which(tool) is None:
+            print(f"{tool} is not installed; run `make redis-deps`", file=sys.stderr)
+            return 1
+
+    server_cpu, load_cpu = plan_cores(args.no_pin)
+    if load_cpu is not None:
+        # The harness itself (and the memory loader) stays off the servers' core too.
+        os.sched_setaffinity(0, {load_cpu})
+    started_at = datetime.datetime.now(datetime.UTC)
+    info = machine_info()
+    pinning = (
+        f"servers on core {server_cpu}, load generator on core {load_cpu}" if server_cpu is not None else "no pinning"
+    )
+    print(
+        f"CacheFlow vs Redis: tests {','.join(args.test_list)}, -c {args.clients}, -n {args.requests:,}, "
+        f"-P {','.join(map(str, args.pipeline_list))}, {args.repeat} repetition(s); {pinning}; "
+        f"{info['nproc']} cores; commit {(info['git_commit'] or '?')[:10]}{' (dirty tree)' if info['git_dirty'] else ''}",
+        flush=True,
+    )
+
+    state: dict[str, Any] = {"runs": [], "memory": {}, "idle_cpu_per_second": {}, "retries": 0}
+    status = "complete"
+    error: str | None = None
+    try:
+        throughput_phase(args, server_cpu, load_cpu, state)
+        if not args.no_memory:
+            memory_phase(args, server_cpu, state)
+    except KeyboardInterrupt:
+        status, error = "interrupted", "interrupted"
+        print("\ninterrupted: servers stopped; reporting what was measured", file=sys.stderr)
+    except Exception as e:  # report, still print and save what was measured
+        status, error = "failed", f"{type(e).__name__}: {e}"
+        print(f"\nbenchmark failed: {error}", file=sys.stderr)
+
+    lines = report.summarize(state["runs"], args.test_list, args.pipeline_list)
+    goals = report.targets(lines, state["memory"], args.keys)
+    print()
+    print(report.table(lines))
+    print()
+    print(report.memory_text(state["memory"]))
+    for note in report.notes(lines, state["runs"]):
+        print(f"note: {note}")
+    idle = state["idle_cpu_per_second"]
+    if idle:
+        print(
+            "note: idle server CPU, counted in every run: "
+            + ", ".join(f"{k} {v * 1000:.1f} ms/s" for k, v in idle.items())
+        )
+    print()
+    print("targets (CacheFlow / Redis, same run):")
+    print(report.targets_text(goals))
+
+    info["loadavg_end"] = _loadavg()
+    stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"{stamp}.json"
+    report.write_json(
+        path,
+        {
+            "timestamp": started_at.isoformat(),
+            "duration_s": (datetime.datetime.now(datetime.UTC) - started_at).total_seconds(),
+            "status": status,
+            "error": error,
+            "argv": sys.argv,
+            "settings": {
+                "tests": args.test_list,
+                "pipelines": args.pipeline_list,
+                "clients": args.clients,
+                "requests": args.requests,
+                "repeat": args.repeat,
+                "retries_per_run": args.retries,
+                "retries_used": state["retries"],
+                "keys": args.keys,
+                "quick": args.quick,
+                "server_core": server_cpu,
+                "load_generator_core": load_cpu,
+            },
+            "machine": info,
+            "idle_cpu_seconds_per_second": idle,
+            "summary": [line.to_json() for line in lines],
+            "memory": {name: m.to_json() for name, m in state["memory"].items()},
+            "memory_ratio": next((t.measured for t in goals if t.name.startswith("memory")), None),
+            "targets": [t.to_json() for t in goals],
+            "runs": [r.to_json() for r in state["runs"]],
+        },
+    )
+    print(f"\nresults: {path.relative_to(BENCH_DIR.parent)} ({status})")
+    if status != "complete":
+        return 130 if status == "interrupted" else 1
+    if args.check and any(t.verdict == "NOT MET" for t in goals):
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
