@@ -37,7 +37,7 @@ def echo(ctx: Context, argv: list[bytes]) -> bytes:
     syntax="index",
 )
 def select(ctx: Context, argv: list[bytes]) -> bytes:
-    index = errors.parse_int(argv[1])
+    index = errors.parse_c_int(argv[1])
     if not 0 <= index < len(ctx.keyspace.dbs):
         raise CommandError(errors.DB_INDEX)
     ctx.select(index)

@@ -7,25 +7,12 @@ breaks, as Redis 7.0 does, only the watches on keys that existed there.
 
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
-from cacheflow.commands.keys import parse_c_int
-from cacheflow.commands.table import Flag, command
+from cacheflow.commands.table import ALL_DATABASES, Flag, command
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 
 _KS = ("keyspace",)
 _KS_DANGEROUS = ("keyspace", "dangerous")
-
-
-class _FlushAllScope:
-    """How many databases the last FLUSHALL emptied, for its ``touches`` function.
-
-    A touches function sees only the effect's argv and database index, and
-    FLUSHALL's argv cannot carry the database count (it must replay as Redis's
-    FLUSHALL).  The handler records the count just before the engine publishes
-    the effect, in the same synchronous call, so the two always agree.
-    """
-
-    databases = 1
 
 
 def _flush_mode(argv: list[bytes]) -> None:
@@ -76,7 +63,7 @@ def flushdb(ctx: Context, argv: list[bytes]) -> bytes:
 
 
 def _flushall_touches(db_index: int, argv: list[bytes]) -> list[tuple[int, bytes | None]]:
-    return [(index, None) for index in range(_FlushAllScope.databases)]
+    return [(ALL_DATABASES, None)]
 
 
 @command(
@@ -97,7 +84,6 @@ def flushall(ctx: Context, argv: list[bytes]) -> bytes:
     for db in ctx.keyspace.dbs:
         removed += db.clear()
     if removed:
-        _FlushAllScope.databases = len(ctx.keyspace.dbs)
         ctx.effects.append([b"FLUSHALL"])
     return encoder.OK
 
@@ -123,8 +109,8 @@ def swapdb(ctx: Context, argv: list[bytes]) -> bytes:
 
     Swapping a database with itself changes nothing and emits no effect.
     """
-    first = parse_c_int(argv[1], "ERR invalid first DB index")
-    second = parse_c_int(argv[2], "ERR invalid second DB index")
+    first = errors.parse_c_int(argv[1], "ERR invalid first DB index")
+    second = errors.parse_c_int(argv[2], "ERR invalid second DB index")
     count = len(ctx.keyspace.dbs)
     if not (0 <= first < count and 0 <= second < count):
         raise CommandError(errors.DB_INDEX)

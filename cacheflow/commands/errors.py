@@ -44,3 +44,15 @@ def parse_float(raw: bytes, message: str = NOT_FLOAT) -> float:
     if value != value:
         raise CommandError(message)
     return value
+
+
+_INT_MIN = -(2**31)
+_INT_MAX = 2**31 - 1
+
+
+def parse_c_int(raw: bytes, message: str | None = None) -> int:
+    """A 32-bit argument as Redis's getIntFromObjectOrReply reads it, with its two error texts."""
+    value = parse_int(raw, message or NOT_INTEGER)
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise CommandError(message or f"ERR value is out of range, value must between {_INT_MIN} and {_INT_MAX}")
+    return value

@@ -30,8 +30,6 @@ _MAX_LL = 2**63 - 1
 # C's LLONG_MAX / 1000 and LLONG_MIN / 1000 (truncating): the seconds EXPIRE accepts.
 _MAX_SECONDS = _MAX_LL // 1000
 _MIN_SECONDS = -_MAX_SECONDS
-_INT_MIN = -(2**31)
-_INT_MAX = 2**31 - 1
 _ULONG_MAX = 2**64 - 1
 # Redis shares one object for the integers 0..9999 and reports this refcount for it.
 _SHARED_INTEGERS = 10000
@@ -87,17 +85,9 @@ def c_string(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def parse_c_int(raw: bytes, message: str | None = None) -> int:
-    """A 32-bit argument as getIntFromObjectOrReply reads it, with its two error texts."""
-    value = parse_int(raw, message or errors.NOT_INTEGER)
-    if not _INT_MIN <= value <= _INT_MAX:
-        raise CommandError(message or f"ERR value is out of range, value must between {_INT_MIN} and {_INT_MAX}")
-    return value
-
-
 def database_at(ctx: Context, raw: bytes) -> Database:
     """The database a MOVE or COPY ... DB argument names."""
-    index = parse_c_int(raw)
+    index = errors.parse_c_int(raw)
     if not 0 <= index < len(ctx.keyspace.dbs):
         raise CommandError(errors.DB_INDEX)
     return ctx.keyspace.dbs[index]

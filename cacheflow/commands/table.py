@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Context", list[bytes]], bytes]
 KeysFn = Callable[[list[bytes]], list[int]]
-# (db index the effect ran in, effect argv) -> [(db index, key)] it modified; None means every key.
+# (db index the effect ran in, effect argv) -> [(db index, key)] it modified; key None means every key
+# of that database, and db index ALL_DATABASES means every database.
+ALL_DATABASES = -1
 TouchesFn = Callable[[int, list[bytes]], list[tuple[int, bytes | None]]]
 
 

@@ -16,7 +16,7 @@ so writes pay nothing for WATCH when nobody uses it.
 from typing import TYPE_CHECKING
 
 from cacheflow.commands.context import Context
-from cacheflow.commands.table import CommandTable
+from cacheflow.commands.table import ALL_DATABASES, CommandTable
 from cacheflow.engine.effects import EffectStream
 
 if TYPE_CHECKING:
@@ -73,10 +73,12 @@ class WatchRegistry:
                 continue
             if cmd.touches is not None:
                 for index, key in cmd.touches(db_index, argv):
-                    if key is None:
-                        self._touch_db(index)
-                    else:
-                        self._touch(index, key)
+                    indexes = range(len(self._keyspace.dbs)) if index == ALL_DATABASES else (index,)
+                    for i in indexes:
+                        if key is None:
+                            self._touch_db(i)
+                        else:
+                            self._touch(i, key)
             else:
                 for key in cmd.keys(argv):
                     self._touch(db_index, key)

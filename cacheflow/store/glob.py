@@ -5,6 +5,12 @@ swapped), backslash escapes inside and outside brackets, an unterminated ``[``
 acting as a class that runs to the end of the pattern, and a trailing lone
 backslash matching itself.  Patterns are compiled once and cached because KEYS
 and SCAN apply one pattern to many keys.
+
+Matching stays linear in pattern length times key length, as Redis's matcher
+does: the pattern is cut at its stars into fixed-width segments, and every
+segment but the last is matched at its earliest position inside an atomic
+group, so the regex engine never backtracks into an earlier star (a naive
+``.*a.*a.*b`` translation is exponential on long keys).
 """
 
 import re
@@ -16,16 +22,17 @@ def _byte(c: int) -> bytes:
     return b"\\x%02x" % c
 
 
-def _translate(pattern: bytes) -> bytes:
+def _segments(pattern: bytes) -> list[bytes]:
+    """Regex pieces for the fixed-width runs between unescaped stars."""
+    segments: list[bytes] = []
     out = bytearray()
     i = 0
     n = len(pattern)
     while i < n:
         c = pattern[i]
         if c == 42:  # '*'
-            while i + 1 < n and pattern[i + 1] == 42:
-                i += 1
-            out += b".*"
+            segments.append(bytes(out))
+            out = bytearray()
         elif c == 63:  # '?'
             out += b"."
         elif c == 92:  # '\\'
@@ -62,7 +69,16 @@ def _translate(pattern: bytes) -> bytes:
         else:
             out += _byte(c)
         i += 1
-    return bytes(out)
+    segments.append(bytes(out))
+    return segments
+
+
+def _translate(pattern: bytes) -> bytes:
+    segments = _segments(pattern)
+    if len(segments) == 1:
+        return segments[0]
+    middle = b"".join(b"(?>.*?" + seg + b")" for seg in segments[1:-1] if seg)
+    return segments[0] + middle + b".*" + segments[-1]
 
 
 @lru_cache(maxsize=256)

@@ -429,11 +429,23 @@ _FRAGMENTS = [
 ]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_ELEMENT = st.one_of(
+    st.sampled_from([b"PING", b"ECHO", b"GET", b"SET", b"k"]).map(lambda b: b"$%d\r\n%b\r\n" % (len(b), b)),
+    st.binary(max_size=8).map(lambda b: b"$%d\r\n%b\r\n" % (len(b), b)),
+    st.sampled_from(
+        [b"$-1\r\n", b":1\r\n", b"+OK\r\n", b"-ERR x\r\n", b"*1\r\n", b"_\r\n", b"#t\r\n", b",1.5\r\n", b"$9\r\nab"]
+    ),
+)
+# Multibulk frames whose elements are sometimes not bulk strings (nil, integers, nested arrays...).
+_FRAME = st.builds(lambda n, els: b"*%d\r\n" % n + b"".join(els), st.integers(-2, 4), st.lists(_ELEMENT, max_size=4))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     payload=st.one_of(
         st.binary(max_size=300),
         st.lists(st.sampled_from(_FRAGMENTS) | st.binary(min_size=1, max_size=4), max_size=40).map(b"".join),
+        st.lists(_FRAME | st.sampled_from(_FRAGMENTS), min_size=1, max_size=6).map(b"".join),
     )
 )
 def test_garbage_never_crashes_the_server(fuzz_target: ServerProcess, payload: bytes) -> None:
