@@ -37,6 +37,7 @@ from harness.redis_benchmark import Run, run_test
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 DEFAULT_TESTS = "set,get,incr,mset"
+MAX_FRUITLESS_RETRIES = 4
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -164,8 +165,9 @@ def measure(
 ) -> list[Run]:
     """One measurement, repeated while other load disturbed it; the least disturbed attempt is the one counted.
 
-    Retries are bounded twice over (per run, and a budget for the whole
-    benchmark) so that a busy machine cannot stretch the run much past its plan.
+    Retries are bounded three times over (per run, a budget for the whole
+    benchmark, and a stop after several fruitless retries in a row) so that a busy
+    machine cannot stretch the run much past its plan.
     """
     attempts: list[Run] = []
     while True:
@@ -182,7 +184,16 @@ def measure(
         run.attempt = len(attempts)
         attempts.append(run)
         state["runs"].append(run)
-        if not (run.ok and run.disturbed) or len(attempts) > args.retries or state["retry_budget"] <= 0:
+        if len(attempts) > 1:
+            # Several retries in a row that found no quiet moment mean the machine is busy
+            # for a while: stop retrying rather than stretch the run for nothing.
+            state["fruitless_retries"] = state["fruitless_retries"] + 1 if run.disturbed else 0
+        if (
+            not (run.ok and run.disturbed)
+            or len(attempts) > args.retries
+            or state["retry_budget"] <= 0
+            or state["fruitless_retries"] >= MAX_FRUITLESS_RETRIES
+        ):
             break
         state["retry_budget"] -= 1
         state["retries"] += 1
@@ -220,7 +231,8 @@ def throughput_phase(
         state["idle_cpu_per_second"] = measure_idle_cpu(pair)
         skip: dict[tuple[str, str], str] = {}
         total = args.repeat * len(args.pipeline_list) * len(args.test_list) * len(pair)
-        state["retry_budget"] = total // 2
+        state["retry_budget"] = total // 4
+        state["fruitless_retries"] = 0
         cores = (server_cpu, load_cpu) if server_cpu is not None and load_cpu is not None else None
         done = 0
         for rep in range(args.repeat):

@@ -13,7 +13,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from servers import ServerProcess, cacheflow_server, real_redis_server  # noqa: E402
+from servers import ServerProcess, cacheflow_server, real_redis_server
 
 
 @pytest.fixture(scope="session")

@@ -268,7 +268,7 @@ def notes(lines: list[Line], runs: list[Run]) -> list[str]:
                 "the tick-based figure is too coarse for this run length"
             )
         busy = line.redis.busy
-        if busy is not None and busy < 0.8:
+        if busy is not None and busy < 0.8 and not line.redis.disturbed:  # else other load explains it
             out.append(
                 f"{line.title} -P {line.pipeline}: Redis was on CPU only {busy:.0%} of the run, so redis-benchmark, "
                 "not Redis, set its rate; the req/s ratio flatters CacheFlow there, CPU/request does not"

@@ -302,7 +302,9 @@ def client_setinfo(ctx: Context, argv: list[bytes]) -> bytes:
     if attr not in (b"lib-name", b"lib-ver"):
         raise CommandError(f"ERR Unrecognized option '{argv[2].decode('utf-8', 'replace')}'")
     if any(c < 33 or c > 126 for c in value):
-        raise CommandError(f"ERR {argv[2].decode('utf-8', 'replace')} cannot contain spaces, newlines or special characters.")
+        raise CommandError(
+            f"ERR {argv[2].decode('utf-8', 'replace')} cannot contain spaces, newlines or special characters."
+        )
     if attr == b"lib-name":
         ctx.lib_name = value
     else:
@@ -348,7 +350,10 @@ def client_no_touch(ctx: Context, argv: list[bytes]) -> bytes:
 )
 def client_pause(ctx: Context, argv: list[bytes]) -> bytes:
     if len(argv) > 4:
-        raise CommandError("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.")
+        raise CommandError(
+            f"ERR unknown subcommand or wrong number of arguments for '{argv[1].decode('utf-8', 'replace')}'. "
+            "Try CLIENT HELP."
+        )
     writes_only = False
     if len(argv) == 4:
         mode = argv[3].lower()

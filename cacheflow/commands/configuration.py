@@ -14,7 +14,7 @@ from cacheflow.commands import errors
 from cacheflow.commands.context import Context
 from cacheflow.commands.introspection import help_reply
 from cacheflow.commands.table import TABLE, Flag
-from cacheflow.config.schema import ConfigError
+from cacheflow.config.schema import PARAMS_BY_NAME, ConfigError
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 
@@ -55,7 +55,12 @@ def config_get(ctx: Context, argv: list[bytes]) -> bytes:
             if name.lower() in seen:
                 continue
             seen.add(name.lower())
-            pairs.append((encoder.bulk(name.encode("utf-8", "surrogateescape")), encoder.bulk(value.encode("utf-8", "surrogateescape"))))
+            pairs.append(
+                (
+                    encoder.bulk(name.encode("utf-8", "surrogateescape")),
+                    encoder.bulk(value.encode("utf-8", "surrogateescape")),
+                )
+            )
     return encoder.map_(pairs, ctx.proto)
 
 
@@ -85,9 +90,16 @@ def config_set(ctx: Context, argv: list[bytes]) -> bytes:
     try:
         ctx.server.apply_config(parsed)
     except ConfigError as e:
-        _roll_back(ctx, previous, explicit)
         name = e.param or next(iter(parsed))
+        log.warning(
+            "Failed applying new configuration. Possibly related to new %s setting. Restoring previous settings.", name
+        )
+        _roll_back(ctx, previous, explicit)
         raise CommandError(f"ERR CONFIG SET failed (possibly related to argument '{name}') - {e}") from None
+    for name, value in parsed.items():
+        param = PARAMS_BY_NAME[name]
+        if param.inert and value != previous[name]:
+            log.warning("CONFIG SET %s: accepted for compatibility but has no effect in CacheFlow yet.", name)
     return encoder.OK
 
 

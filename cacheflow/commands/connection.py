@@ -22,7 +22,15 @@ def ping(ctx: Context, argv: list[bytes]) -> bytes:
     return encoder.PONG
 
 
-@command("echo", 2, Flag.FAST, categories=_CONN, group="connection", summary="Echo the given string", syntax="message")
+@command(
+    "echo",
+    2,
+    Flag.LOADING | Flag.STALE | Flag.FAST,
+    categories=_CONN,
+    group="connection",
+    summary="Echo the given string",
+    syntax="message",
+)
 def echo(ctx: Context, argv: list[bytes]) -> bytes:
     return encoder.bulk(argv[1])
 
@@ -127,7 +135,7 @@ def hello(ctx: Context, argv: list[bytes]) -> bytes:
     if not ctx.authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
             "select the RESP protocol version at the same time"
         )
     if name is not None:

@@ -61,6 +61,7 @@ _INTEGER_NAMES = frozenset(
         "samples",
     }
 )
+_NUMBERED_INTEGER = re.compile(r"(?:index|db|count)\d+")
 _DOUBLE_NAMES = frozenset({"score", "longitude", "latitude", "radius", "width", "height"})
 
 
@@ -230,7 +231,7 @@ def _infer_type(name: str) -> str:
         return "pattern"
     if name.startswith("unix-time"):
         return "unix-time"
-    if name in _INTEGER_NAMES:
+    if name in _INTEGER_NAMES or _NUMBERED_INTEGER.fullmatch(name):
         return "integer"
     if name in _DOUBLE_NAMES:
         return "double"

@@ -20,10 +20,47 @@ _F = Flag.LOADING | Flag.STALE
 _CONN = ("connection",)
 
 
+# ACL categories in Redis's bit order, the order COMMAND INFO lists them in.
+ACL_CATEGORY_ORDER = (
+    "keyspace",
+    "read",
+    "write",
+    "set",
+    "sortedset",
+    "list",
+    "hash",
+    "string",
+    "bitmap",
+    "hyperloglog",
+    "geo",
+    "stream",
+    "pubsub",
+    "admin",
+    "fast",
+    "slow",
+    "blocking",
+    "dangerous",
+    "connection",
+    "transaction",
+    "scripting",
+)
+_CATEGORY_RANK = {name: i for i, name in enumerate(ACL_CATEGORY_ORDER)}
+
+
+def categories(cmd: Command) -> list[str]:
+    """A command's ACL categories in Redis's order."""
+    return sorted(cmd.acl_categories(), key=lambda c: _CATEGORY_RANK.get(c, len(_CATEGORY_RANK)))
+
+
 def help_reply(argv0: bytes, lines: Iterable[str]) -> bytes:
     """Redis's HELP layout: a usage line, the given lines, then HELP itself, as status replies."""
     name = argv0.decode("utf-8", "replace").upper()
-    items = [f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", *lines, "HELP", "    Prints this help."]
+    items = [
+        f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        *lines,
+        "HELP",
+        "    Prints this help.",
+    ]
     return encoder.array([encoder.simple(line) for line in items])
 
 
@@ -104,10 +141,13 @@ def command_info(cmd: Command, proto: int) -> bytes:
             encoder.integer(cmd.first_key),
             encoder.integer(cmd.last_key),
             encoder.integer(cmd.step),
-            encoder.set_([encoder.simple("@" + c) for c in cmd.acl_categories()], proto),
+            encoder.set_([encoder.simple("@" + c) for c in categories(cmd)], proto),
             encoder.set_([encoder.bulk(t.encode()) for t in cmd.tips], proto),
-            encoder.array(_key_specs(cmd, proto)),
-            encoder.array([command_info(sub, proto) for sub in cmd.subcommands.values()]),
+            encoder.set_(_key_specs(cmd, proto), proto),
+            # Redis answers an empty set when there are no subcommands, an array otherwise.
+            encoder.array([command_info(sub, proto) for sub in cmd.subcommands.values()])
+            if cmd.subcommands
+            else encoder.set_([], proto),
         ]
     )
 

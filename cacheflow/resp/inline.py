@@ -4,10 +4,15 @@ Rules (from Redis's documented behaviour): whitespace separates arguments; a
 double quote starts a quoted section that understands \\n \\r \\t \\b \\a \\xHH and
 backslash-escaped characters; a single quote starts a section where only \\' is
 special; a closing quote must be followed by whitespace or the end of the line;
-an unterminated quote is an error (``None`` is returned).
+an unterminated quote is an error (``None`` is returned).  Leading blanks are
+C's ``isspace`` set, but an unquoted argument ends only at space, tab, CR or LF,
+and a NUL byte ends the whole line, as the C implementation reads a C string.
 """
 
-_SPACE = frozenset(b" \n\r\t\v\f\x00")
+# C's isspace(): what is skipped between arguments and may follow a closing quote.
+_SPACE = frozenset(b" \n\r\t\v\f")
+# What ends an unquoted argument: sdssplitargs stops only at these (not at \v or \f).
+_TOKEN_END = frozenset(b" \n\r\t")
 _HEX = b"0123456789abcdefABCDEF"
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 
@@ -15,6 +20,9 @@ _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 def split_inline_args(line: bytes) -> list[bytes] | None:
     """Return the arguments of ``line``, or None when quotes are unbalanced."""
     args: list[bytes] = []
+    nul = line.find(b"\x00")
+    if nul >= 0:  # sdssplitargs reads a C string: a NUL ends the line
+        line = line[:nul]
     i = 0
     n = len(line)
     while True:
@@ -64,7 +72,7 @@ def split_inline_args(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     break
                 c = line[i]
-                if c in _SPACE:
+                if c in _TOKEN_END:
                     break
                 if c == 34:
                     in_dq = True

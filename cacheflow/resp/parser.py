@@ -51,6 +51,17 @@ def parse_length(raw: bytes | bytearray) -> int | None:
     return value
 
 
+def _line_end(buf: bytearray, char: bytes, start: int) -> int:
+    """Where ``char`` ends the line at ``start``, as Redis's strchr sees it: a NUL hides it.
+
+    Redis searches its query buffer as a C string, so a NUL byte before the
+    line end makes the line look unfinished (and eventually too long).
+    """
+    end = buf.find(char, start)
+    nul = buf.find(b"\x00", start, end if end >= 0 else len(buf))
+    return -1 if nul >= 0 else end
+
+
 class RequestParser:
     """Accumulates bytes and yields complete requests as lists of bytes.
 
@@ -109,7 +120,7 @@ class RequestParser:
                 self.last_was_inline = True
                 return self._inline()
             self.last_was_inline = False
-            nl = buf.find(b"\r", self._pos)
+            nl = _line_end(buf, b"\r", self._pos)
             if nl < 0 or nl + 1 >= len(buf):
                 if len(buf) - self._pos > INLINE_MAX_SIZE:
                     raise ProtocolError("too big mbulk count string")
@@ -128,13 +139,14 @@ class RequestParser:
             if self._bulk_len < 0:
                 if self._pos >= len(buf):
                     return None
-                nl = buf.find(b"\r", self._pos)
+                nl = _line_end(buf, b"\r", self._pos)
                 if nl < 0 or nl + 1 >= len(buf):
                     if len(buf) - self._pos > INLINE_MAX_SIZE:
                         raise ProtocolError("too big bulk count string")
                     return None
                 if buf[self._pos] != 36:  # '$'
-                    raise ProtocolError(f"expected '$', got '{chr(buf[self._pos])}'")
+                    got = bytes(buf[self._pos : self._pos + 1]).decode("utf-8", "surrogateescape")
+                    raise ProtocolError(f"expected '$', got '{got}'")
                 size = parse_length(buf[self._pos + 1 : nl])
                 if size is None or size < 0 or size > self.limits.max_bulk_len:
                     raise ProtocolError("invalid bulk length")
@@ -155,7 +167,7 @@ class RequestParser:
 
     def _inline(self) -> list[bytes] | None:
         buf = self._buf
-        nl = buf.find(b"\n", self._pos)
+        nl = _line_end(buf, b"\n", self._pos)
         if nl < 0:
             if len(buf) - self._pos > INLINE_MAX_SIZE:
                 raise ProtocolError("too big inline request")

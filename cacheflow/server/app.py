@@ -117,7 +117,15 @@ class Server:
         self._schedule_cron()
 
     async def _listen(self) -> None:
-        await self._serve(self._bind_listeners(self.config.bind, self.config.port))
+        try:
+            socks = self._bind_listeners(self.config.bind, self.config.port)
+        except OSError:
+            log.warning("Failed listening on port %d (tcp), aborting.", self.config.port)
+            raise
+        if not socks:
+            log.warning("Configured to not listen anywhere, exiting.")
+            raise OSError("no listening socket")
+        await self._serve(socks)
 
     def _bind_listeners(self, bind: list[str], port: int) -> list[socket.socket]:
         """Bind and listen on every address now, so a failure is reported to whoever asked.
@@ -126,6 +134,8 @@ class Server:
         means every interface (Redis's ``* -::*``).
         """
         socks: list[socket.socket] = []
+        if port == 0:  # as in Redis, port 0 means no TCP listener at all
+            return socks
         try:
             for entry in bind or ["*", "-::*"]:
                 optional = entry.startswith("-")
@@ -137,7 +147,7 @@ class Server:
                     if optional:
                         log.log(15, "Skipping optional bind address %s: %s", host, e)
                         continue
-                    log.warning("Failed listening on port %d (tcp), aborting: %s", port, e)
+                    log.warning("Warning: Could not create server TCP listening socket %s:%d: %s", host, port, e)
                     raise
             if not socks:
                 raise OSError(f"could not listen on any address for port {port}")
@@ -335,8 +345,8 @@ class Server:
         self.paused_until = 0
         self.pause_writes_only = False
         for conn in list(self.connections.values()):
-            if conn._held:
-                conn.release_held()
+            if conn.has_held_requests():
+                conn.resume()
 
     # -- cron ------------------------------------------------------------------
 
@@ -419,9 +429,8 @@ class Server:
             if not force:
                 log.warning("Errors trying to shut down the server. Check the logs for more information.")
                 return "ERR Errors trying to SHUTDOWN. Check logs."
-        log.warning("Redis is now ready to exit, bye bye...")
         assert self.loop is not None
-        self.loop.call_soon(self.stop)
+        self.loop.call_soon(self.stop)  # main() removes the pid file and says goodbye
         return None
 
     def rewrite_config(self) -> None:
@@ -486,7 +495,7 @@ class Server:
             socks = self._bind_listeners(self.config.bind, self.config.port)
         except OSError:
             if port_only:
-                raise ConfigError("Unable to listen on this port", "port") from None
+                raise ConfigError("Unable to listen on this port. Check server logs.", "port") from None
             raise ConfigError("Failed to bind to specified addresses.", "bind") from None
         self.loop.create_task(self._serve(socks))
 

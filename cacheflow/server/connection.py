@@ -5,18 +5,27 @@ runs every complete request through the engine, and sends all replies with one
 ``transport.write``.  The exact pure-Python parser takes over whenever hiredis
 cannot be trusted to decide alone: the packet does not start with ``*``
 (inline commands), a request is split across packets (so limits are checked on
-its headers before its payload arrives), or hiredis reports an error (so the
-client gets Redis's exact protocol error).  It hands back to hiredis as soon as
-it holds no partial request.
+its headers before its payload arrives), the packet is not exactly arrays of
+bulk strings (so the client gets Redis's exact protocol error), or it declares
+a huge aggregate (hiredis would preallocate it).  It hands back to hiredis as
+soon as it holds no partial request.
 
-Back-pressure: when the transport's buffer passes its high-water mark we stop
-reading from that client until it drains, so a client that sends without
-reading cannot grow our memory; replies are flushed every ``_FLUSH_EVERY``
-requests within a batch so the output-buffer limit is enforced mid-pipeline.
+Invariants:
+- Requests run in the order they arrived.  Requests parsed but not yet run wait
+  in ``_held``: during CLIENT PAUSE, and while this client's output is over the
+  transport's high-water mark (back-pressure).  While anything is held, new
+  input queues behind it.
+- Back-pressure: past the high-water mark we stop reading from the client and
+  stop running its requests until its output drains, so a client that sends
+  without reading cannot grow our memory by more than one flush's replies.
+- Nothing a client sends can raise out of ``data_received``: a failure outside
+  a handler (which the engine already contains) is logged and answered with an
+  error before the connection closes.
 """
 
 import asyncio
 import logging
+import re
 from typing import TYPE_CHECKING, cast
 
 import hiredis
@@ -31,16 +40,66 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cacheflow")
 
+# Replies are flushed (and back-pressure checked) at least this often within a batch.
 _FLUSH_EVERY = 128
+_MAX_CLIENTS = b"-ERR max number of clients reached\r\n"
+_HIGH_WATER = 256 * 1024
+# Aggregate headers (array, set, push) declaring a million or more elements.
+_BIG_ARRAY = re.compile(rb"\*[0-9]{7}")
+_BIG_SET_OR_PUSH = re.compile(rb"[~>][0-9]{7}")
+
+
+def _may_preallocate(data: bytes) -> bool:
+    """Whether hiredis might preallocate a huge list for this packet.
+
+    hiredis allocates an aggregate's list as soon as it reads the header, so
+    ``*3000000000`` costs 24 GB of address space, and freeing the list touches
+    every slot, stalling the loop for seconds.  Such packets go to the exact
+    parser, which never preallocates.  The first header was checked by the
+    caller; a packet with no other ``*``, ``~`` or ``>`` needs no scan.
+    """
+    if data.find(b"*", 1) >= 0 and _BIG_ARRAY.search(data) is not None:
+        return True
+    return (b"~" in data or b">" in data) and _BIG_SET_OR_PUSH.search(data) is not None
+
+
+def _well_formed(data: bytes, requests: list[list[bytes]]) -> bool:
+    """Whether the complete packet hiredis parsed is exactly arrays of bulk strings.
+
+    hiredis parses any RESP type, and it returns simple strings as bytes just as
+    it returns bulks, so Redis's "expected '$', got '+'" cannot be seen in its
+    output.  Counting line ends and ``$`` can: a request header owns one CRLF,
+    a bulk argument exactly two and one ``$``, so the counts match only if
+    nothing else appeared (a simple string, an integer or a null bulk has one
+    CRLF; a nested array has more).  Payload bytes that are CRLF or ``$`` make
+    the counts differ and send the packet to the exact parser, which is
+    correct, only slower.  Empty arrays (``*0``, no reply in Redis) also go to
+    the exact parser.  A request cut short by the packet's end adds line ends
+    hiredis did not return (or leaves the packet not ending in CRLF, checked by
+    the caller): hiredis consumes a lone trailing ``*`` without reporting
+    buffered data.  ``sum(map(len, ...))`` raises TypeError if a request is not
+    a list.
+    """
+    args = sum(map(len, requests))
+    return data.count(b"\r\n") == len(requests) + 2 * args and data.count(b"$") == args and [] not in requests
 
 
 class _HandOver(Exception):
-    """hiredis produced something other than a request array: let the exact parser decide."""
-_MAX_CLIENTS = b"-ERR max number of clients reached\r\n"
+    """hiredis cannot be trusted with this packet: let the exact parser decide."""
 
 
 class Connection(asyncio.Protocol):
-    __slots__ = ("server", "ctx", "transport", "_reader", "_parser", "_closed", "_paused_reading", "_held")
+    __slots__ = (
+        "server",
+        "ctx",
+        "transport",
+        "_reader",
+        "_parser",
+        "_closed",
+        "_paused_reading",
+        "_held",
+        "_pending_error",
+    )
 
     def __init__(self, server: "Server") -> None:
         self.server = server
@@ -49,7 +108,8 @@ class Connection(asyncio.Protocol):
         self._parser: RequestParser | None = None  # set while the exact parser owns the stream
         self._closed = False
         self._paused_reading = False
-        self._held: list[list[bytes]] = []  # requests parsed while clients are paused
+        self._held: list[list[bytes]] = []
+        self._pending_error: str | None = None  # a protocol error to report once _held has run
         self.ctx: Context
 
     # -- lifecycle -----------------------------------------------------------
@@ -72,10 +132,11 @@ class Connection(asyncio.Protocol):
             self._closed = True
             return
         server.register(self)
-        transport.set_write_buffer_limits(high=256 * 1024)
+        transport.set_write_buffer_limits(high=_HIGH_WATER)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        self._held = []
         self.server.unregister(self)
 
     def pause_writing(self) -> None:
@@ -87,6 +148,7 @@ class Connection(asyncio.Protocol):
         if self.transport is not None and not self._closed and self._paused_reading:
             self._paused_reading = False
             self.transport.resume_reading()
+            self.resume()
 
     def close(self) -> None:
         """Close after sending what is already queued."""
@@ -107,115 +169,153 @@ class Connection(asyncio.Protocol):
         server.stats.net_input_bytes += len(data)
         ctx = self.ctx
         ctx.last_interaction_ms = server.cached_ms
-        if self._parser is not None or data[0] != 42 or server.paused_until:
+        if (
+            self._parser is not None
+            or self._held
+            or data[0] != 42
+            or server.paused_until
+            or not ctx.authenticated
+            or data.find(b"\r", 1, 8) < 0
+            or _may_preallocate(data)
+        ):
+            # The exact parser also takes unauthenticated clients, whom Redis holds to
+            # tighter limits, and packets whose first count is cut short.
             self._slow_received(data)
             return
         reader = self._reader
         reader.feed(data)
         gets = reader.gets
-        execute = server.engine.execute
-        out: list[bytes] = []
-        append = out.append
-        done = 0
+        requests: list[list[bytes]] = []
+        take = requests.append
         try:
             while True:
                 req = gets()
                 if req is False:
                     break
-                if req.__class__ is not list or not req:
-                    raise _HandOver
+                take(req)
+            if reader.has_data() or not data.endswith(b"\r\n") or not _well_formed(data, requests):
+                raise _HandOver
+        except (hiredis.ProtocolError, _HandOver, MemoryError, TypeError):
+            self._reader = hiredis.Reader()
+            self._slow_received(data)
+            return
+        if len(requests) > _FLUSH_EVERY:
+            self._run(requests)
+            return
+        execute = server.engine.execute
+        out: list[bytes] = []
+        append = out.append
+        try:
+            for req in requests:
                 append(execute(ctx, req))
-                done += 1
                 if ctx.attention and not self._after_reply(out):
                     return
-        except (hiredis.ProtocolError, _HandOver):
-            self._reader = hiredis.Reader()
-            self._hand_over(data, done, out)
+        except Exception:
+            self._failed(out)
             return
-        if reader.has_data():
-            self._reader = hiredis.Reader()
-            self._hand_over(data, done, out)
-            return
-        if out:
-            self._send(out)
-
-    def _hand_over(self, data: bytes, done: int, out: list[bytes]) -> None:
-        """Give the exact parser this packet, minus the ``done`` requests already run."""
-        parser = RequestParser(self.server.limits)
-        parser.authenticated = self.ctx.authenticated
-        parser.feed(data)
-        try:
-            for _ in range(done):  # already executed; the parser skips empty arrays by itself
-                parser.get()
-        except ProtocolError:  # cannot happen: hiredis accepted these requests
-            pass
-        self._parser = parser
-        self._run_parser(out, inline_ok=True)
+        self._send(out)
 
     def _slow_received(self, data: bytes) -> None:
         if self._parser is None:
             self._parser = RequestParser(self.server.limits)
         self._parser.feed(data)
-        self._run_parser([], inline_ok=True)
+        self.resume()
 
-    def _run_parser(self, out: list[bytes], inline_ok: bool) -> None:
-        parser = self._parser
-        assert parser is not None
-        ctx = self.ctx
-        server = self.server
+    def resume(self) -> None:
+        """Run what can run now: held requests first, then whatever the exact parser holds.
+
+        Called on new input, when output drains below the high-water mark, and
+        when CLIENT PAUSE ends.
+        """
         while not self._closed:
-            parser.authenticated = ctx.authenticated
+            if self._held:
+                held, self._held = self._held, []
+                self._run(held)
+                if self._held or self._closed:
+                    return
+            if self._pending_error is not None:
+                self._protocol_error([], self._pending_error)
+                return
+            parser = self._parser
+            if parser is None:
+                return
+            # Unauthenticated clients are parsed one request at a time: an AUTH in the
+            # pipeline lifts Redis's tighter limits for the requests after it.
+            requests, error = self._parse(parser, _FLUSH_EVERY if self.ctx.authenticated else 1)
+            if requests:
+                self._run(requests)
+            if error is not None:
+                if self._held or self._closed:
+                    self._pending_error = error
+                    return
+                self._protocol_error([], error)
+                return
+            if not requests:
+                if parser.pending() > self.server.config.client_query_buffer_limit:
+                    log.warning(
+                        "Closing client that reached max query buffer length: id=%d addr=%s",
+                        self.ctx.id,
+                        self.ctx.addr,
+                    )
+                    self.server.stats.client_query_buffer_limit_disconnections += 1
+                    self.abort()
+                elif parser.is_idle():
+                    self._parser = None
+                return
+            if self._held:
+                return
+
+    def _parse(self, parser: RequestParser, limit: int) -> tuple[list[list[bytes]], str | None]:
+        """Up to ``limit`` complete requests, and the protocol error that stopped parsing, if any."""
+        requests: list[list[bytes]] = []
+        translate = self.server.config.cacheflow_text_protocol
+        parser.authenticated = self.ctx.authenticated
+        while len(requests) < limit:
             try:
                 req = parser.get()
             except ProtocolError as e:
-                out.append(encoder.error(f"ERR Protocol error: {e}"))
-                self._send(out)
-                server.stats.protocol_errors += 1
-                log.log(15, "Protocol error (%s) from client: id=%d addr=%s", e, ctx.id, ctx.addr)
-                self.close()
-                return
+                return requests, str(e)
             if req is None:
                 break
-            if server.config.cacheflow_text_protocol and parser.last_was_inline:
+            if translate and parser.last_was_inline:
                 req = text_protocol.translate(req)
-            if (server.paused_until or self._held) and self._hold(req):
-                continue
-            out.append(server.engine.execute(ctx, req))
-            if ctx.attention and not self._after_reply(out):
-                return
-        if parser.pending() > server.config.client_query_buffer_limit:
-            log.warning("Closing client that reached max query buffer length: id=%d addr=%s", ctx.id, ctx.addr)
-            self.abort()
-            return
-        if parser.is_idle():
-            self._parser = None
-        if out:
-            self._send(out)
+            requests.append(req)
+        return requests, None
 
-    def _hold(self, req: list[bytes]) -> bool:
-        """While clients are paused, keep requests the pause applies to for later."""
-        if self.server.pause_applies(self.ctx, req) or self._held:
-            self._held.append(req)
-            return True
-        return False
-
-    def release_held(self) -> None:
-        """Run requests held during a pause (called by the server on unpause)."""
-        held, self._held = self._held, []
+    def _run(self, requests: list[list[bytes]]) -> None:
+        """Run parsed requests in order, holding the rest when the client must wait."""
+        server = self.server
+        ctx = self.ctx
+        execute = server.engine.execute
         out: list[bytes] = []
-        for i, req in enumerate(held):
-            if self._closed:
-                return
-            if self.server.paused_until and self.server.pause_applies(self.ctx, req):
-                self._held = held[i:]
-                break
-            out.append(self.server.engine.execute(self.ctx, req))
-            if self.ctx.attention and not self._after_reply(out):
-                return
+        try:
+            for i, req in enumerate(requests):
+                if self._paused_reading or (server.paused_until and server.pause_applies(ctx, req)):
+                    self._held = requests[i:]
+                    break
+                out.append(execute(ctx, req))
+                if ctx.attention and not self._after_reply(out):
+                    return
+                if len(out) >= _FLUSH_EVERY:
+                    self._send(out)  # may pause us: pause_writing runs inside transport.write
+                    out = []
+        except Exception:
+            self._failed(out)
+            return
         if out:
             self._send(out)
-        if not self._held and self._parser is not None and not self._closed:
-            self._run_parser([], inline_ok=True)
+
+    def _protocol_error(self, out: list[bytes], error: str) -> None:
+        out.append(encoder.error(f"ERR Protocol error: {error}"))
+        self._send(out)
+        self.server.stats.protocol_errors += 1
+        log.log(15, "Protocol error (%s) from client: id=%d addr=%s", error, self.ctx.id, self.ctx.addr)
+        self.close()
+
+    def _failed(self, out: list[bytes]) -> None:
+        """A request broke something outside any handler: keep the server, drop the client."""
+        log.exception("unexpected error while serving client id=%d addr=%s", self.ctx.id, self.ctx.addr)
+        self._protocol_error(out, "unexpected request")
 
     # -- output --------------------------------------------------------------
 
@@ -244,7 +344,7 @@ class Connection(asyncio.Protocol):
 
     def _send(self, out: list[bytes]) -> None:
         transport = self.transport
-        if transport is None or (self._closed and not self.ctx.close_after_reply):
+        if not out or transport is None or (self._closed and not self.ctx.close_after_reply):
             return
         payload = out[0] if len(out) == 1 else b"".join(out)
         self.server.stats.net_output_bytes += len(payload)
@@ -255,6 +355,9 @@ class Connection(asyncio.Protocol):
     def write_reply(self, reply: bytes) -> None:
         """Send one reply produced outside a request batch (unblocked clients, pub/sub)."""
         self._send([reply])
+
+    def has_held_requests(self) -> bool:
+        return bool(self._held)
 
     def output_buffer_size(self) -> int:
         return self.transport.get_write_buffer_size() if self.transport is not None else 0

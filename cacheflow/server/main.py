@@ -7,6 +7,7 @@ exits with status 1.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -14,11 +15,13 @@ import sys
 
 from cacheflow import REDIS_COMPAT_VERSION, __version__
 from cacheflow.config.file import ConfigFileError, Directive, parse_directives
-from cacheflow.config.schema import Config, ConfigError, lookup, quote
+from cacheflow.config.schema import PARAMS, Config, ConfigError, lookup, quote
 from cacheflow.server import logging_setup
 from cacheflow.server.app import Server
 
 log = logging.getLogger("cacheflow")
+# Where redis-server writes its pid when daemonized without a pidfile.
+_DEFAULT_PIDFILE = "/var/run/redis.pid"
 
 USAGE = """Usage: cacheflow-server [/path/to/redis.conf] [options] [-]
        cacheflow-server - (read config from stdin)
@@ -131,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             (),
             None,
         )
-        sys.stderr.write(logging_setup.RedisFormatter("C").format(record) + "\n")
+        sys.stdout.write(logging_setup.RedisFormatter("C").format(record) + "\n")  # redis-server logs it
         return 1
+    if config.daemonize:
+        _daemonize()
     logging_setup.configure(config.loglevel, config.logfile)
     try:
         import uvloop
@@ -149,17 +154,54 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not config.config_file:
         log.warning("Warning: no config file specified, using the default config.")
+    _warn_inert(config)
     server = Server(config)
-    return asyncio.run(_run(server))
+    pidfile = config.pidfile or (_DEFAULT_PIDFILE if config.daemonize else "")
+    rc = asyncio.run(_run(server, pidfile))
+    if rc == 0:
+        if pidfile:
+            log.info("Removing the pid file.")
+            with contextlib.suppress(OSError):
+                os.unlink(pidfile)
+        log.warning("Redis is now ready to exit, bye bye...")
+    return rc
 
 
-async def _run(server: Server) -> int:
+def _daemonize() -> None:
+    """Detach as redis-server does: the parent exits, the child gets a new session and /dev/null for stdio."""
+    if os.fork() != 0:
+        os._exit(0)
+    os.setsid()
+    fd = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1, 2):
+        os.dup2(fd, target)
+    if fd > 2:
+        os.close(fd)
+
+
+def _warn_inert(config: Config) -> None:
+    """Say which settings from the file or command line CacheFlow accepts but does not act on yet."""
+    for param in PARAMS:
+        if param.inert and param.name in config.explicit and getattr(config, param.attr) != param.default:
+            log.warning("'%s' is accepted for compatibility but has no effect in CacheFlow yet.", param.name)
+
+
+def _write_pidfile(path: str) -> None:
+    try:
+        with open(path, "w", encoding="ascii") as f:
+            f.write(f"{os.getpid()}\n")
+    except OSError as e:
+        log.warning("Failed to write PID file: %s", e.strerror or e)
+
+
+async def _run(server: Server, pidfile: str = "") -> int:
     loop = asyncio.get_running_loop()
 
     def on_signal(signame: str) -> None:
         log.warning("Received %s scheduling shutdown...", signame)
         log.warning("User requested shutdown...")
-        log.warning("Redis is now ready to exit, bye bye...")
+        if server.config.save:
+            log.warning("Save points are configured but snapshots are not implemented yet: nothing is saved.")
         server.stop()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -168,6 +210,8 @@ async def _run(server: Server) -> int:
         await server.start()
     except OSError:
         return 1
+    if pidfile:
+        _write_pidfile(pidfile)
     log.info("Server initialized")
     log.info("Ready to accept connections tcp (port %d)", server.config.port)
     assert server.stopped is not None

@@ -26,6 +26,7 @@ def test_plain_arguments_get_types_from_their_names() -> None:
     assert tree("pattern") == [{"name": "pattern", "type": "pattern"}]
     assert tree("count") == [{"name": "count", "type": "integer"}]
     assert tree("unix-time-seconds") == [{"name": "unix-time-seconds", "type": "unix-time"}]
+    assert tree("index1 index2") == [{"name": "index1", "type": "integer"}, {"name": "index2", "type": "integer"}]
 
 
 def test_a_type_annotation_overrides_the_inferred_type() -> None:

@@ -238,7 +238,9 @@ def request_stream(draw: st.DrawFn) -> tuple[bytes, list[list[bytes]], list[bool
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=request_stream(), data=st.data())
-def test_requests_survive_any_chunking(stream: tuple[bytes, list[list[bytes]], list[bool]], data: st.DataObject) -> None:
+def test_requests_survive_any_chunking(
+    stream: tuple[bytes, list[list[bytes]], list[bool]], data: st.DataObject
+) -> None:
     """Requests come out identical whatever the packet boundaries: TCP guarantees none."""
     payload, expected, inline = stream
     cuts = data.draw(st.lists(st.integers(0, len(payload)), max_size=12), label="cuts")
@@ -500,6 +502,30 @@ def test_count_string_limit_boundaries() -> None:
         parser.get()
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"*1\x00\r\n$4\r\nPING\r\n", "too big mbulk count string"),
+        (b"*1\r\n$4\x00\r\nPING\r\n", "too big bulk count string"),
+        (b"PING\x00\r\nPING\r\n", "too big inline request"),
+    ],
+)
+def test_nul_hides_the_line_end_as_in_redis(data: bytes, message: str) -> None:
+    """Redis looks for CR (multibulk) or LF (inline) with strchr(), which stops at a NUL byte.
+
+    So a NUL inside a protocol line means the line never ends: no request,
+    no error, until 64 KiB are buffered and the line is refused as too big.
+    (Bulk payloads are length-delimited and may hold NULs freely.)
+    """
+    parser = RequestParser()
+    parser.feed(data)
+    assert parser.get() is None
+    parser.feed(b"x" * INLINE_MAX_SIZE)
+    with pytest.raises(ProtocolError) as info:
+        parser.get()
+    assert str(info.value) == message
+
+
 def test_pending_counts_only_unparsed_bytes() -> None:
     """The connection enforces client-query-buffer-limit with ``pending()``; it must track the buffer."""
     parser = RequestParser()
@@ -584,7 +610,7 @@ INLINE_CASES: list[tuple[bytes, list[bytes] | None]] = [
     (b'"\\x41\\x4a\\x4A"', [b"AJJ"]),
     (b'"\\x4"', [b"x4"]),
     (b'"\\xZZ"', [b"xZZ"]),
-    (b'"\\n\\r\\t\\b\\a\\q\\"\\\\"', [b"\n\r\t\b\aq\"\\"]),
+    (b'"\\n\\r\\t\\b\\a\\q\\"\\\\"', [b'\n\r\t\b\aq"\\']),
     (b'""', [b""]),
     (b"''", [b""]),
     (b"'a\\'b'", [b"a'b"]),
