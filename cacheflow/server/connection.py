@@ -60,7 +60,9 @@ def _may_preallocate(data: bytes) -> bool:
     """
     if data.find(b"*", 1) >= 0 and _BIG_ARRAY.search(data) is not None:
         return True
-    return (b"~" in data or b">" in data) and _BIG_SET_OR_PUSH.search(data) is not None
+    # find(), not ``in``: bytes.__contains__ first tries the operand as an int and
+    # formats a TypeError it then discards, which costs more than the search.
+    return (data.find(b"~") >= 0 or data.find(b">") >= 0) and _BIG_SET_OR_PUSH.search(data) is not None
 
 
 def _well_formed(data: bytes, requests: list[list[bytes]]) -> bool:
@@ -80,8 +82,15 @@ def _well_formed(data: bytes, requests: list[list[bytes]]) -> bool:
     buffered data.  ``sum(map(len, ...))`` raises TypeError if a request is not
     a list.
     """
-    args = sum(map(len, requests))
-    return data.count(b"\r\n") == len(requests) + 2 * args and data.count(b"$") == args and [] not in requests
+    if len(requests) == 1:  # the common unpipelined case, without the map
+        args = len(requests[0])
+        if not args:
+            return False
+    else:
+        args = sum(map(len, requests))
+        if [] in requests:
+            return False
+    return data.count(b"\r\n") == len(requests) + 2 * args and data.count(b"$") == args
 
 
 class _HandOver(Exception):
