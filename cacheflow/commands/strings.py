@@ -569,15 +569,18 @@ def getrange(ctx: Context, argv: list[bytes]) -> bytes:
 
 def _incr(ctx: Context, argv: list[bytes], delta: int) -> bytes:
     key = argv[1]
-    value = _string_for_write(ctx, key)
+    db = ctx.db
+    value = db.data.get(key)
+    if value is not None and (db.expires or value.__class__ is not bytes):
+        value = _string_for_write(ctx, key)  # expiry, bytearray or WRONGTYPE: the general path
     if value is None:
         result = delta
     else:
-        result = parse_int(bytes(value) if isinstance(value, bytearray) else value) + delta
+        result = parse_int(value) + delta
         if not _MIN_LL <= result <= _MAX_LL:
             raise CommandError(errors.OVERFLOW)
     # The TTL survives, as Redis overwrites the value in place.
-    ctx.db.set_keep_ttl(key, b"%d" % result)
+    db.set_keep_ttl(key, b"%d" % result)
     ctx.effects.append(argv)
     return encoder.integer(result)
 

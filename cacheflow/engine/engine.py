@@ -136,7 +136,8 @@ class Engine:
             cmd.nsec += (self._clock_ns() - start) * (cmd.timing_mask + 1)
         ctx.last_command = cmd
         if ctx.effects:
-            self._publish(ctx)
+            self.effects.publish(ctx.db.index, ctx.effects)
+            ctx.effects = []
         return reply
 
     def _gate(self, ctx: Context, argv: list[bytes]) -> bytes:
@@ -183,13 +184,9 @@ class Engine:
             cmd.nsec += (self._clock_ns() - start) * (cmd.timing_mask + 1)
         ctx.last_command = cmd
         if ctx.effects:
-            self._publish(ctx)
+            self.effects.publish(ctx.db.index, ctx.effects)
+            ctx.effects = []
         return reply
-
-    def _publish(self, ctx: Context) -> None:
-        effects = ctx.effects
-        ctx.effects = []
-        self.effects.publish(ctx.db.index, effects)
 
     def _crashed(self, cmd: Command) -> bytes:
         """A handler bug: log the traceback, answer an error, keep serving."""
