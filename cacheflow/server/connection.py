@@ -68,19 +68,18 @@ def _may_preallocate(data: bytes) -> bool:
 def _well_formed(data: bytes, requests: list[list[bytes]]) -> bool:
     """Whether the complete packet hiredis parsed is exactly arrays of bulk strings.
 
-    hiredis parses any RESP type, and it returns simple strings as bytes just as
-    it returns bulks, so Redis's "expected '$', got '+'" cannot be seen in its
-    output.  Counting line ends and ``$`` can: a request header owns one CRLF,
-    a bulk argument exactly two and one ``$``, so the counts match only if
-    nothing else appeared (a simple string, an integer or a null bulk has one
-    CRLF; a nested array has more).  Payload bytes that are CRLF or ``$`` make
-    the counts differ and send the packet to the exact parser, which is
-    correct, only slower.  Empty arrays (``*0``, no reply in Redis) also go to
-    the exact parser.  A request cut short by the packet's end adds line ends
-    hiredis did not return (or leaves the packet not ending in CRLF, checked by
-    the caller): hiredis consumes a lone trailing ``*`` without reporting
-    buffered data.  ``sum(map(len, ...))`` raises TypeError if a request is not
-    a list.
+    The caller has checked that every element is bytes, but hiredis returns a
+    simple string (``+PING``) as bytes too, so Redis's "expected '$', got '+'"
+    cannot be seen in its output.  Counting line ends can: a request header owns
+    one CRLF and a bulk argument exactly two, so the count matches only if no
+    simple string appeared.  A payload containing CRLF makes the counts differ
+    and sends the packet to the exact parser, which is correct, only slower.
+    (A payload CRLF could hide a simple string; that request then runs with the
+    string as its argument: lenient, never unsafe, as the element is bytes.)
+    Empty arrays (``*0``, no reply in Redis) also go to the exact parser.  A
+    request cut short by the packet's end adds line ends hiredis did not
+    return (or leaves the packet not ending in CRLF, checked by the caller):
+    hiredis consumes a lone trailing ``*`` without reporting buffered data.
     """
     if len(requests) == 1:  # the common unpipelined case, without the map
         args = len(requests[0])
@@ -90,7 +89,7 @@ def _well_formed(data: bytes, requests: list[list[bytes]]) -> bool:
         args = sum(map(len, requests))
         if [] in requests:
             return False
-    return data.count(b"\r\n") == len(requests) + 2 * args and data.count(b"$") == args
+    return data.count(b"\r\n") == len(requests) + 2 * args
 
 
 class _HandOver(Exception):
@@ -201,6 +200,9 @@ class Connection(asyncio.Protocol):
                 req = gets()
                 if req is False:
                     break
+                for arg in req:  # a non-list raises TypeError; a non-bytes element hands over
+                    if arg.__class__ is not bytes:
+                        raise _HandOver
                 take(req)
             if reader.has_data() or not data.endswith(b"\r\n") or not _well_formed(data, requests):
                 raise _HandOver
