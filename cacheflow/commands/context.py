@@ -129,10 +129,6 @@ class Context:
         "watched",
         "watch_dirty",
         "kind",
-        "stats_net_in",
-        "stats_net_out",
-        "qbuf",
-        "obuf",
     )
 
     def __init__(
@@ -178,10 +174,6 @@ class Context:
         self.watched: dict[tuple[int, bytes], bool] = {}  # (db, key) -> existed when watched
         self.watch_dirty = False
         self.kind = "normal"
-        self.stats_net_in = 0
-        self.stats_net_out = 0
-        self.qbuf = 0
-        self.obuf = 0
 
     @property
     def reply_mode(self) -> int:

@@ -104,6 +104,7 @@ class Command:
 
     @property
     def is_write(self) -> bool:
+        """Writes are what persistence, replication and replica refusal act on."""
         return bool(self.flags & Flag.WRITE)
 
     def acl_categories(self) -> list[str]:
