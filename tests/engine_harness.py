@@ -43,8 +43,8 @@ def _convert(value: Any) -> Any:
 
 
 class Harness:
-    def __init__(self, databases: int = 16, now_ms: int = NOW, config: Config | None = None) -> None:
-        self.clock = ManualClock(now_ms)
+    def __init__(self, databases: int = 16, clock: ManualClock | None = None, config: Config | None = None) -> None:
+        self.clock = clock or ManualClock(NOW)
         self.keyspace = Keyspace(databases, self.clock, seed=1)
         self.engine = Engine(TABLE, self.keyspace)
         self.config = config or Config()
@@ -63,15 +63,21 @@ class Harness:
     def db(self) -> Any:
         return self.ctx.db
 
-    def raw(self, *args: bytes | str | int, ctx: Context | None = None) -> bytes:
+    def raw(self, ctx: Context, *args: bytes | str | int) -> bytes:
+        """The exact reply bytes of one command run by ``ctx``."""
         argv = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-        return self.engine.execute(ctx or self.ctx, argv)
+        return self.engine.execute(ctx, argv)
+
+    def run(self, ctx: Context, *args: bytes | str | int) -> Any:
+        """The decoded reply of one command run by ``ctx``."""
+        return decode(self.raw(ctx, *args))
 
     def __call__(self, *args: bytes | str | int, ctx: Context | None = None) -> Any:
-        return decode(self.raw(*args, ctx=ctx))
+        """The decoded reply of one command run by ``ctx`` (the harness's own session by default)."""
+        return self.run(ctx or self.ctx, *args)
 
-    def effects(self) -> list[list[bytes]]:
-        """The effects published since the last call (without database indexes)."""
-        taken = [e for _, e in self.published]
+    def effects(self) -> list[tuple[int, list[bytes]]]:
+        """(database index, effect) published since the last call."""
+        taken = self.published
         self.published = []
         return taken

@@ -186,12 +186,12 @@ def test_expired_keys_are_published_as_del(h: Harness) -> None:
     h.effects()
     h.clock.advance(11)
     assert h("get", "k") is None
-    assert h.effects() == [[b"DEL", b"k"]]
+    assert h.effects() == [(0, [b"DEL", b"k"])]
 
 
 def test_set_publishes_absolute_expiry(h: Harness) -> None:
     h("set", "k", "v", "EX", "10")
-    assert h.effects() == [[b"SET", b"k", b"v", b"PXAT", str(h.clock.ms + 10_000).encode()]]
+    assert h.effects() == [(0, [b"SET", b"k", b"v", b"PXAT", str(h.clock.ms + 10_000).encode()])]
 
 
 def test_commandstats_count_calls_failures_and_rejections(h: Harness) -> None:

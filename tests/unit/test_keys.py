@@ -5,57 +5,13 @@ published write effects are checked alongside the replies, because the AOF,
 replication and WATCH all consume them.
 """
 
-from typing import Any, cast
+from typing import Any
 
-import hiredis
 import pytest
+from engine_harness import NOW, Harness
 
 from cacheflow.commands import TABLE
-from cacheflow.commands.context import Context, ServerServices
-from cacheflow.config.schema import Config
-from cacheflow.engine.engine import Engine
-from cacheflow.store.clock import ManualClock
-from cacheflow.store.keyspace import Keyspace
-
-NOW = 1_700_000_000_000
-
-
-class Err(str):
-    """An error reply, so tests can tell it apart from a status reply."""
-
-
-class Harness:
-    def __init__(self, databases: int = 16) -> None:
-        self.clock = ManualClock(NOW)
-        self.keyspace = Keyspace(databases, self.clock, seed=3)
-        self.engine = Engine(TABLE, self.keyspace)
-        self.config = Config()
-        self.published: list[tuple[int, list[bytes]]] = []
-        self.engine.effects.subscribe(lambda index, effects: self.published.extend((index, e) for e in effects))
-        self._next_id = 1
-
-    def client(self, proto: int = 2) -> Context:
-        ctx = Context(self._next_id, self.keyspace, cast(ServerServices, None), self.engine, TABLE, self.config)
-        self._next_id += 1
-        ctx.proto = proto
-        return ctx
-
-    def raw(self, ctx: Context, *args: bytes | str | int) -> bytes:
-        argv = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-        return self.engine.execute(ctx, argv)
-
-    def run(self, ctx: Context, *args: bytes | str | int) -> Any:
-        reader = hiredis.Reader()
-        reader.feed(self.raw(ctx, *args))
-        reply = reader.gets()
-        if isinstance(reply, hiredis.ReplyError):
-            return Err(str(reply))
-        return reply
-
-    def effects(self) -> list[tuple[int, list[bytes]]]:
-        taken = self.published
-        self.published = []
-        return taken
+from cacheflow.commands.context import Context
 
 
 @pytest.fixture

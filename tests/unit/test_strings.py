@@ -6,10 +6,12 @@ the differential tests in tests/integration check the same ground live.
 """
 
 import random
-from typing import Any
+from typing import Any, cast
 
-import hiredis
 import pytest
+from engine_harness import NOW
+from engine_harness import Err as Error
+from engine_harness import Harness as EngineHarness
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,17 +19,13 @@ from cacheflow.commands import TABLE
 from cacheflow.commands.context import Context, ServerServices
 from cacheflow.commands.strings import format_long_double, long_double_add, parse_long_double
 from cacheflow.commands.table import Flag
-from cacheflow.config.schema import Config
-from cacheflow.engine.engine import Engine
 from cacheflow.resp.errors import CommandError
 from cacheflow.store.clock import ManualClock
-from cacheflow.store.keyspace import Keyspace
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INT = "ERR value is not an integer or out of range"
 NOT_FLOAT = "ERR value is not a valid float"
 SYNTAX = "ERR syntax error"
-NOW = 1_700_000_000_000
 
 
 class FakeServer:
@@ -43,55 +41,23 @@ class FakeList:
     TYPE_NAME = b"list"
 
 
-class Error(str):
-    """An error reply, kept distinct from a bulk string in assertions."""
-
-
-def _convert(reply: Any) -> Any:
-    if isinstance(reply, hiredis.ReplyError):
-        return Error(str(reply))
-    if isinstance(reply, list):
-        return [_convert(x) for x in reply]
-    if isinstance(reply, dict):
-        return {k: _convert(v) for k, v in reply.items()}
-    return reply
-
-
-class Harness:
-    """One keyspace, one engine, one client session, and every effect published."""
+class Harness(EngineHarness):
+    """The shared engine harness, whose session's server must never be reached, with a protocol per call."""
 
     def __init__(self, clock: ManualClock | None = None) -> None:
-        self.clock = clock or ManualClock(NOW)
-        self.keyspace = Keyspace(16, self.clock, seed=1)
-        self.engine = Engine(TABLE, self.keyspace)
-        self.config = Config()
+        super().__init__(clock=clock)
         self.ctx = self.session()
-        self.effects: list[list[bytes]] = []
-        self.engine.effects.subscribe(lambda db, effects: self.effects.extend(effects))
 
     def session(self) -> Context:
-        server: ServerServices = FakeServer()  # type: ignore[assignment]
-        return Context(1, self.keyspace, server, self.engine, TABLE, self.config)
+        return self.client(server=cast(ServerServices, FakeServer()))
 
-    @property
-    def db(self) -> Any:
-        return self.ctx.db
-
-    def raw(self, *args: bytes | str | int, ctx: Context | None = None) -> bytes:
-        argv = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-        return self.engine.execute(ctx or self.ctx, argv)
-
-    def __call__(self, *args: bytes | str | int, proto: int = 2) -> Any:
+    def __call__(self, *args: bytes | str | int, ctx: Context | None = None, proto: int = 2) -> Any:
         self.ctx.proto = proto
-        reader = hiredis.Reader()
-        reader.feed(self.raw(*args))
-        reply = reader.gets()
-        assert reader.gets() is False, "exactly one reply"
-        return _convert(reply)
+        return super().__call__(*args, ctx=ctx)
 
     def take_effects(self) -> list[list[bytes]]:
-        effects, self.effects = self.effects, []
-        return effects
+        """The effects published since the last call, without their database index."""
+        return [effect for _, effect in self.effects()]
 
 
 @pytest.fixture
@@ -159,12 +125,12 @@ def test_set_and_get_round_trip_binary_values(h: Harness) -> None:
 
 
 def test_missing_key_is_resp3_null(h: Harness) -> None:
-    assert h.raw("GET", "missing") == b"$-1\r\n"
+    assert h.raw(h.ctx, "GET", "missing") == b"$-1\r\n"
     h.ctx.proto = 3
     for cmd in (("GET", "m"), ("GETDEL", "m"), ("GETEX", "m"), ("GETSET", "m", "v"), ("SET", "x", "v", "NX", "GET")):
-        assert h.raw(*cmd) == b"_\r\n", cmd
-    assert h.raw("SET", "x", "w", "NX") == b"_\r\n"
-    assert h.raw("MGET", "nope", "x") == b"*2\r\n_\r\n$1\r\nv\r\n"
+        assert h.raw(h.ctx, *cmd) == b"_\r\n", cmd
+    assert h.raw(h.ctx, "SET", "x", "w", "NX") == b"_\r\n"
+    assert h.raw(h.ctx, "MGET", "nope", "x") == b"*2\r\n_\r\n$1\r\nv\r\n"
 
 
 def test_set_expiry_options_become_absolute_pxat(h: Harness) -> None:
@@ -920,7 +886,7 @@ WRITES = [
 @pytest.mark.parametrize("cmd", WRITES, ids=lambda c: " ".join(c))
 def test_every_write_breaks_a_watch_on_its_key(h: Harness, cmd: tuple[str, ...]) -> None:
     watcher = h.session()
-    assert h.raw("WATCH", "w", ctx=watcher) == b"+OK\r\n"
+    assert h.raw(watcher, "WATCH", "w") == b"+OK\r\n"
     assert not watcher.watch_dirty
     h(*cmd)
     assert watcher.watch_dirty, cmd
@@ -947,7 +913,7 @@ def test_getex_and_getdel_break_watches_through_generic_commands(h: Harness, cmd
         pytest.skip(f"{missing} not in the command table yet (keys family)")
     h("SET", "w", "v", "EX", 100)
     watcher = h.session()
-    h.raw("WATCH", "w", ctx=watcher)
+    h.raw(watcher, "WATCH", "w")
     h(*cmd)
     assert watcher.watch_dirty
 
@@ -1016,7 +982,7 @@ def test_effects_replay_to_the_same_state() -> None:
         primary.clock.advance(rng.randrange(300))
     replica = Harness(ManualClock(NOW))
     for effect in primary.take_effects():
-        reply = replica.raw(*effect)
+        reply = replica.raw(replica.ctx, *effect)
         assert not reply.startswith(b"-"), (effect, reply)
     replica.clock.ms = primary.clock.ms
     for key in keys:
