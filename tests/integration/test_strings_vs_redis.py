@@ -9,51 +9,20 @@ the sign of TTL only.
 """
 
 import random
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import hiredis
 import pytest
 import redis
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 from servers import ServerProcess
+from wire import Arg, Wire
 
-Arg = bytes | str | int
 Command = tuple[Arg, ...]
 FAR = int(time.time()) + 10 * 365 * 86400  # an absolute time both servers see as the future
-
-
-class Wire:
-    """A bare RESP connection that returns each reply's exact bytes."""
-
-    def __init__(self, port: int, proto: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.reader = hiredis.Reader()
-        if proto == 3:
-            assert not self.call("HELLO", "3").startswith(b"-")
-
-    def call(self, *args: Arg) -> bytes:
-        parts = [b"*%d\r\n" % len(args)]
-        for a in args:
-            raw = a if isinstance(a, bytes) else str(a).encode()
-            parts.append(b"$%d\r\n%b\r\n" % (len(raw), raw))
-        self.sock.sendall(b"".join(parts))
-        reply = bytearray()
-        while True:
-            chunk = self.sock.recv(1 << 16)
-            if not chunk:
-                raise ConnectionError("server closed the connection")
-            reply += chunk
-            self.reader.feed(chunk)
-            if self.reader.gets() is not False:
-                return bytes(reply)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def _normalize(command: Command, reply: bytes) -> bytes:
