@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from servers import ServerProcess, cacheflow_server, real_redis_server, wait_until
+from wire import read_to_eof
 
 IO_TIMEOUT = 10.0
 MIB = 1024 * 1024
@@ -87,21 +88,6 @@ def drain(sock: socket.socket) -> tuple[int, bool]:
         if n == 0:
             return total, True
         total += n
-
-
-def read_to_eof(sock: socket.socket) -> bytes:
-    buf = bytearray()
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            break
-        except TimeoutError:
-            raise AssertionError(f"server neither answered nor closed; got {bytes(buf[:200])!r}") from None
-        if not chunk:
-            break
-        buf += chunk
-    return bytes(buf)
 
 
 def ping_new_client(server: ServerProcess) -> None:

@@ -32,6 +32,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from servers import ServerProcess, cacheflow_server, real_redis_server
+from wire import read_to_eof
 
 SENTINEL_ARG = b"end-of-case"
 SENTINEL = b"*2\r\n$4\r\nECHO\r\n$11\r\nend-of-case\r\n"
@@ -56,24 +57,6 @@ def read_exactly(sock: socket.socket, n: int) -> bytes:
     buf = bytearray()
     while len(buf) < n:
         chunk = sock.recv(n - len(buf))
-        if not chunk:
-            break
-        buf += chunk
-    return bytes(buf)
-
-
-def read_to_eof(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes (a reset after a protocol error counts as the end)."""
-    buf = bytearray()
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            break
-        except TimeoutError:
-            raise AssertionError(
-                f"server neither answered nor closed within {IO_TIMEOUT}s; got so far: {bytes(buf[:300])!r}"
-            ) from None
         if not chunk:
             break
         buf += chunk

@@ -22,77 +22,12 @@ import hiredis
 import pytest
 import redis
 from servers import ROOT, ServerProcess, cacheflow_server, free_port, real_redis_server, wait_until
+from wire import Wire
 
 from cacheflow import REDIS_COMPAT_VERSION
 
 MY_FAMILIES = {"info", "config", "command", "client", "time", "lastsave", "shutdown", "memory", "debug"}
 LOG_LINE = re.compile(r"^\d+:[MCSX] \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] .+$")
-
-
-def reply_end(buf: bytes, pos: int = 0) -> int | None:
-    """Where the RESP2/RESP3 reply starting at ``pos`` ends, or None when it is incomplete."""
-    line_end = buf.find(b"\r\n", pos)
-    if line_end == -1:
-        return None
-    kind, head = buf[pos : pos + 1], buf[pos + 1 : line_end]
-    after = line_end + 2
-    if kind in (b"$", b"=", b"!"):
-        n = int(head)
-        if n < 0:
-            return after
-        return after + n + 2 if len(buf) >= after + n + 2 else None
-    if kind in (b"*", b"~", b">", b"%", b"|"):
-        n = int(head)
-        count = max(n, 0) * (2 if kind in (b"%", b"|") else 1)
-        for _ in range(count):
-            nxt = reply_end(buf, after)
-            if nxt is None:
-                return None
-            after = nxt
-        return after
-    return after  # + - : _ # , (
-
-
-class Wire:
-    """A bare RESP connection that returns each reply's exact bytes."""
-
-    def __init__(self, port: int, proto: int = 2) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-        if proto == 3:
-            assert not self.call("HELLO", "3").startswith(b"-")
-
-    def send(self, *args: str | bytes) -> None:
-        parts = [b"*%d\r\n" % len(args)]
-        for a in args:
-            raw = a if isinstance(a, bytes) else a.encode()
-            parts.append(b"$%d\r\n%b\r\n" % (len(raw), raw))
-        self.sock.sendall(b"".join(parts))
-
-    def read(self) -> bytes:
-        """One whole reply, as bytes."""
-        while True:
-            end = reply_end(self.buf) if self.buf else None
-            if end is not None:
-                reply, self.buf = self.buf[:end], self.buf[end:]
-                return reply
-            chunk = self.sock.recv(1 << 16)
-            if not chunk:
-                raise ConnectionError("server closed the connection")
-            self.buf += chunk
-
-    def call(self, *args: str | bytes) -> bytes:
-        self.send(*args)
-        return self.read()
-
-    def closed_by_peer(self) -> bool:
-        try:
-            return self.sock.recv(1) == b""
-        except ConnectionResetError:
-            return True
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture
@@ -807,7 +742,7 @@ def test_client_pause_write_holds_writes_but_not_reads(cacheflow: ServerProcess)
         assert admin.call("GET", "paused-k") == b"$-1\r\n"  # the write is still held
     finally:
         assert admin.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
-    assert writer.read() == b"+OK\r\n"
+    assert writer.read_reply() == b"+OK\r\n"
     assert admin.call("GET", "paused-k") == b"$1\r\nv\r\n"
 
 
@@ -815,7 +750,7 @@ def test_client_pause_all_holds_everyone_until_it_ends(cacheflow: ServerProcess)
     admin, other = Wire(cacheflow.port), Wire(cacheflow.port)
     assert admin.call("CLIENT", "PAUSE", "300", "ALL") == b"+OK\r\n"
     other.send("PING")
-    assert other.read() == b"+PONG\r\n"  # answered once the pause has ended on its own
+    assert other.read_reply() == b"+PONG\r\n"  # answered once the pause has ended on its own
 
 
 def test_client_setinfo_names_the_library(cacheflow: ServerProcess) -> None:
