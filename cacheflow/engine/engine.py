@@ -114,7 +114,10 @@ class Engine:
         The common case (a known plain command with the right arity, an
         authenticated client outside MULTI) runs the handler right here; every
         other case goes through ``_gate``.  ``call`` is the same accounting for
-        commands that are already resolved (EXEC's queue).
+        commands that are already resolved (EXEC's queue).  The two bodies are
+        twins on purpose: delegating to ``call`` measured about 4% more
+        instructions per GET and SET (callgrind), so a change to one must be
+        made to the other.
         """
         cmd = self._plain.get(argv[0])
         if cmd is not None:
