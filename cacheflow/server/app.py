@@ -21,6 +21,7 @@ from typing import Any
 from cacheflow import REDIS_COMPAT_VERSION, __version__
 from cacheflow.commands import TABLE
 from cacheflow.commands.context import ATTENTION_OUTPUT_LIMIT, Context
+from cacheflow.commands.table import Flag
 from cacheflow.config import file as config_file
 from cacheflow.config.schema import PARAMS_BY_NAME, Config, ConfigError
 from cacheflow.engine.engine import Engine
@@ -327,10 +328,7 @@ class Server:
         cmd = self.engine.find(argv[0])
         if cmd is None:
             return False
-        from cacheflow.commands.table import Flag
-
-        if cmd.name in ("eval", "evalsha", "publish"):
-            return True
+        # EVAL and PUBLISH will be declared MAY_REPLICATE, as in Redis: the flag decides, not a name list.
         return bool(cmd.flags & (Flag.WRITE | Flag.MAY_REPLICATE)) or (ctx.in_multi and cmd.name == "exec")
 
     def pause_clients(self, until_ms: int, writes_only: bool) -> None:
