@@ -4,15 +4,21 @@ Importing this package registers every command family in ``TABLE``.
 """
 
 from cacheflow.commands import (  # noqa: F401
+    bitmaps,
     clients,
     configuration,
     connection,
     databases,
     debug,
+    hashes,
+    hyperloglog,
     info,
     introspection,
     keys,
+    lists,
     server,
+    sets,
+    sorted_sets,
     strings,
     transactions,
 )

@@ -8,8 +8,8 @@ deletions name only the keys that were really removed, so that replaying the
 effects reproduces the state without re-reading the clock.
 """
 
-import copy as _copy
 import re
+from typing import cast
 
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
@@ -17,6 +17,7 @@ from cacheflow.commands.errors import parse_int
 from cacheflow.commands.table import TABLE, Flag, command
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
+from cacheflow.store.collection import Collection
 from cacheflow.store.glob import compile_glob
 from cacheflow.store.keyspace import Database, value_type
 
@@ -97,14 +98,14 @@ def duplicate(value: object) -> object:
     """An independent copy of a value for COPY.
 
     ``bytes`` are immutable and can be shared; a ``bytearray`` is copied so
-    that in-place edits of one key never show through the other.  Container
-    types copy deeply, since COPY must not leave the two keys sharing members.
+    that in-place edits of one key never show through the other.  Collections
+    copy themselves (store/collection.py), sharing nothing mutable.
     """
     if value.__class__ is bytes:
         return value
     if isinstance(value, bytearray):
         return bytearray(value)
-    return _copy.deepcopy(value)
+    return cast(Collection, value).copy()
 
 
 # -- existence and deletion ---------------------------------------------------

@@ -514,17 +514,17 @@ PARAMS: tuple[Param, ...] = (
         format_special=str,
         rewrite_special=_rewrite_quoted,
     ),
-    # -- value encodings: reported and persisted for tools; CacheFlow's values have one encoding each
-    _int("hash-max-listpack-entries", 512, 0, LLONG_MAX, alias="hash-max-ziplist-entries", inert=True),
-    _mem("hash-max-listpack-value", 64, alias="hash-max-ziplist-value", inert=True),
-    _int("list-max-listpack-size", -2, INT_MIN, INT_MAX, alias="list-max-ziplist-size", inert=True),
+    # -- value encodings: the size thresholds at which a collection leaves its compact encoding
+    _int("hash-max-listpack-entries", 512, 0, LLONG_MAX, alias="hash-max-ziplist-entries"),
+    _mem("hash-max-listpack-value", 64, alias="hash-max-ziplist-value"),
+    _int("list-max-listpack-size", -2, INT_MIN, INT_MAX, alias="list-max-ziplist-size"),
     _int("list-compress-depth", 0, inert=True),
-    _int("set-max-intset-entries", 512, 0, LLONG_MAX, inert=True),
-    _int("zset-max-listpack-entries", 128, 0, LLONG_MAX, alias="zset-max-ziplist-entries", inert=True),
-    _mem("zset-max-listpack-value", 64, alias="zset-max-ziplist-value", inert=True),
+    _int("set-max-intset-entries", 512, 0, LLONG_MAX),
+    _int("zset-max-listpack-entries", 128, 0, LLONG_MAX, alias="zset-max-ziplist-entries"),
+    _mem("zset-max-listpack-value", 64, alias="zset-max-ziplist-value"),
     _mem("stream-node-max-bytes", 4096, inert=True),
     _int("stream-node-max-entries", 100, 0, LLONG_MAX, inert=True),
-    _mem("hll-sparse-max-bytes", 3000, inert=True),
+    _mem("hll-sparse-max-bytes", 3000),
 )
 
 PARAMS_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}

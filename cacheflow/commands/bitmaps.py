@@ -1,0 +1,1 @@
+"""Bitmap commands: bit operations on string values."""

@@ -1,0 +1,1 @@
+"""HyperLogLog commands (PFADD, PFCOUNT, PFMERGE) on Redis's own HYLL strings."""
