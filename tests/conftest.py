@@ -13,6 +13,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from pair import Pair, open_pair
 from servers import ServerProcess, cacheflow_server, real_redis_server
 
 
@@ -44,3 +45,20 @@ def rr(real_redis: ServerProcess) -> Iterator[redis.Redis]:
     client.flushall()
     yield client
     client.close()
+
+
+@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
+def pair(request: pytest.FixtureRequest, cacheflow: ServerProcess, real_redis: ServerProcess) -> Iterator[Pair]:
+    p = open_pair(cacheflow, real_redis, request.param)
+    yield p
+    p.ours.close()
+    p.theirs.close()
+
+
+@pytest.fixture
+def pair2(cacheflow: ServerProcess, real_redis: ServerProcess) -> Iterator[Pair]:
+    """RESP2 only: for checks whose replies do not depend on the protocol."""
+    p = open_pair(cacheflow, real_redis, 2)
+    yield p
+    p.ours.close()
+    p.theirs.close()

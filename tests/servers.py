@@ -102,7 +102,9 @@ def cacheflow_argv(port: int, *extra: str, config_file: str | None = None) -> li
 def cacheflow_server(*extra: str, config_file: str | None = None, port: int | None = None) -> Iterator[ServerProcess]:
     workdir = tempfile.mkdtemp(prefix="cacheflow-test-")
     port = port or free_port()
-    server = ServerProcess(cacheflow_argv(port, *extra, config_file=config_file), port, workdir, os.path.join(workdir, "server.log"))
+    server = ServerProcess(
+        cacheflow_argv(port, *extra, config_file=config_file), port, workdir, os.path.join(workdir, "server.log")
+    )
     try:
         yield server.start()
     finally:
@@ -121,7 +123,20 @@ def real_redis_server(*extra: str) -> Iterator[ServerProcess]:
         raise RuntimeError("redis-server is not installed; `make test` installs it")
     workdir = tempfile.mkdtemp(prefix="redis-test-")
     port = free_port()
-    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir, *extra]
+    argv = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        workdir,
+        *extra,
+    ]
     server = ServerProcess(argv, port, workdir, os.path.join(workdir, "redis.log"))
     try:
         yield server.start()

@@ -48,7 +48,9 @@ def test_only_the_block_between_markers_changes() -> None:
     assert "OLD-ROW" not in out
 
 
-def test_check_reports_a_stale_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_reports_a_stale_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(f"# T\n\n{commands_table.START}\nold\n{commands_table.END}\n")
     monkeypatch.setattr(commands_table, "README", readme)

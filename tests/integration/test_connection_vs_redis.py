@@ -102,7 +102,16 @@ def test_requirepass_flow(servers_with_password: tuple[ServerProcess, ServerProc
 
 
 def test_reset_and_quit(cacheflow: ServerProcess, real_redis: ServerProcess) -> None:
-    same(cacheflow, real_redis, ("SELECT", "3"), ("MULTI",), ("RESET",), ("EXEC",), ("HELLO", "3", "SETNAME", "x"), ("RESET",))
+    same(
+        cacheflow,
+        real_redis,
+        ("SELECT", "3"),
+        ("MULTI",),
+        ("RESET",),
+        ("EXEC",),
+        ("HELLO", "3", "SETNAME", "x"),
+        ("RESET",),
+    )
     for port in (cacheflow.port, real_redis.port):
         w = Wire(port)
         assert w.call("QUIT") == b"+OK\r\n"

@@ -97,7 +97,9 @@ INFO_ARGS = [
 
 
 @pytest.mark.parametrize("args", INFO_ARGS, ids=lambda a: "-".join(a) or "none")
-def test_info_prints_redis_sections_in_redis_order(cacheflow: ServerProcess, real_redis: ServerProcess, args: tuple[str, ...]) -> None:
+def test_info_prints_redis_sections_in_redis_order(
+    cacheflow: ServerProcess, real_redis: ServerProcess, args: tuple[str, ...]
+) -> None:
     ours = Wire(cacheflow.port).call("INFO", *args)
     theirs = Wire(real_redis.port).call("INFO", *args)
     # Latency percentiles are not tracked by CacheFlow, so it has no Latencystats section.
@@ -105,7 +107,9 @@ def test_info_prints_redis_sections_in_redis_order(cacheflow: ServerProcess, rea
 
 
 @pytest.mark.parametrize("port_of", ["cacheflow", "real_redis"])
-def test_info_layout_is_crlf_lines_and_blank_line_between_sections(request: pytest.FixtureRequest, port_of: str) -> None:
+def test_info_layout_is_crlf_lines_and_blank_line_between_sections(
+    request: pytest.FixtureRequest, port_of: str
+) -> None:
     server: ServerProcess = request.getfixturevalue(port_of)
     text = payload(Wire(server.port).call("INFO", "everything"))
     assert text.endswith(b"\r\n") and not text.endswith(b"\r\n\r\n")
@@ -189,8 +193,12 @@ def test_commandstats_and_errorstats(r: redis.Redis, cacheflow: ServerProcess) -
     error_of(r, "NOSUCHCOMMAND")
     text = payload(Wire(cacheflow.port).call("INFO", "commandstats", "errorstats")).decode()
     stats = dict(re.findall(r"^cmdstat_(\S+?):(.*?)\r$", text, re.M))
-    assert re.fullmatch(r"calls=2,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0", stats["config|get"])
-    assert re.fullmatch(r"calls=1,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=1", stats["config|set"])
+    assert re.fullmatch(
+        r"calls=2,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0", stats["config|get"]
+    )
+    assert re.fullmatch(
+        r"calls=1,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=1", stats["config|set"]
+    )
     assert re.fullmatch(r"calls=0,usec=0,usec_per_call=0\.00,rejected_calls=1,failed_calls=0", stats["get"])
     assert "errorstat_ERR:count=3" in text.split("\r\n")
     r.config_resetstat()
@@ -198,7 +206,9 @@ def test_commandstats_and_errorstats(r: redis.Redis, cacheflow: ServerProcess) -
     assert "cmdstat_config|get" not in text and "errorstat_" not in text
 
 
-def test_commandstats_lines_look_like_redis(r: redis.Redis, rr: redis.Redis, cacheflow: ServerProcess, real_redis: ServerProcess) -> None:
+def test_commandstats_lines_look_like_redis(
+    r: redis.Redis, rr: redis.Redis, cacheflow: ServerProcess, real_redis: ServerProcess
+) -> None:
     for client in (r, rr):
         client.config_resetstat()
         client.config_get("port")
@@ -249,7 +259,9 @@ SAME_VALUE_SETS = [
 
 
 @pytest.mark.parametrize(("name", "value", "restore"), SAME_VALUE_SETS, ids=[s[0] for s in SAME_VALUE_SETS])
-def test_config_set_then_get_reads_back_like_redis(r: redis.Redis, rr: redis.Redis, name: str, value: str, restore: str) -> None:
+def test_config_set_then_get_reads_back_like_redis(
+    r: redis.Redis, rr: redis.Redis, name: str, value: str, restore: str
+) -> None:
     try:
         assert r.config_set(name, value) is True
         assert rr.config_set(name, value) is True
@@ -407,7 +419,9 @@ def test_bad_config_file_is_fatal_exactly_like_redis(tmp_path: Path, text: str) 
 
 def test_bad_command_line_option_is_fatal_like_redis() -> None:
     args = ["--port", str(free_port()), "--maxmemory", "abc"]
-    ours = subprocess.run([sys.executable, "-m", "cacheflow.server.main", *args], capture_output=True, text=True, timeout=60)
+    ours = subprocess.run(
+        [sys.executable, "-m", "cacheflow.server.main", *args], capture_output=True, text=True, timeout=60
+    )
     theirs = subprocess.run(["redis-server", *args], capture_output=True, text=True, timeout=60)
     assert ours.returncode == theirs.returncode == 1
     assert ours.stderr == theirs.stderr
@@ -415,7 +429,10 @@ def test_bad_command_line_option_is_fatal_like_redis() -> None:
 
 def test_missing_config_file_is_fatal() -> None:
     ours = subprocess.run(
-        [sys.executable, "-m", "cacheflow.server.main", "/nonexistent/cacheflow.conf"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "cacheflow.server.main", "/nonexistent/cacheflow.conf"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert ours.returncode == 1
     line = ours.stdout.strip()
@@ -453,7 +470,9 @@ def test_command_count_and_list_agree_with_the_table(cacheflow: ServerProcess) -
     assert len(names) > len(entries)  # subcommands are listed too
 
 
-def test_command_info_matches_redis_for_every_shared_command(infos: tuple[dict[str, list[Any]], dict[str, list[Any]]]) -> None:
+def test_command_info_matches_redis_for_every_shared_command(
+    infos: tuple[dict[str, list[Any]], dict[str, list[Any]]],
+) -> None:
     ours, theirs = infos
     shared = sorted(set(ours) & set(theirs))
     assert len(shared) > 60
@@ -525,7 +544,10 @@ def test_command_docs_match_redis(cacheflow: ServerProcess, real_redis: ServerPr
         if name.split("|")[0] not in MY_FAMILIES:
             continue
         assert (o[b"summary"], o[b"complexity"]) == (t[b"summary"], t[b"complexity"]), name
-        assert set(o.get(b"subcommands", {})) <= set(t.get(b"subcommands", {})) | {b"client|setinfo", b"client|no-touch"}
+        assert set(o.get(b"subcommands", {})) <= set(t.get(b"subcommands", {})) | {
+            b"client|setinfo",
+            b"client|no-touch",
+        }
 
 
 def test_command_docs_wire_format_matches_redis(cacheflow: ServerProcess, real_redis: ServerProcess) -> None:
@@ -557,7 +579,9 @@ GETKEYS = [
 
 
 @pytest.mark.parametrize("args", GETKEYS, ids=" ".join)
-def test_command_getkeys_matches_redis(cacheflow: ServerProcess, real_redis: ServerProcess, args: tuple[str, ...]) -> None:
+def test_command_getkeys_matches_redis(
+    cacheflow: ServerProcess, real_redis: ServerProcess, args: tuple[str, ...]
+) -> None:
     for sub in ("GETKEYS", "GETKEYSANDFLAGS"):
         ours = parsed_or_error(cacheflow.port, "COMMAND", sub, *args)
         theirs = parsed_or_error(real_redis.port, "COMMAND", sub, *args)

@@ -9,8 +9,6 @@ the sign of TTL only.
 """
 
 import random
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,65 +16,9 @@ import redis
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from pair import FAR, Command, Pair, open_pair
 from servers import ServerProcess
 from wire import Arg, Wire
-
-Command = tuple[Arg, ...]
-FAR = int(time.time()) + 10 * 365 * 86400  # an absolute time both servers see as the future
-
-
-def _normalize(command: Command, reply: bytes) -> bytes:
-    """A positive TTL/PTTL depends on timing; only its sign is compared."""
-    name = str(command[0]).upper() if not isinstance(command[0], bytes) else command[0].decode().upper()
-    if name in ("TTL", "PTTL") and reply.startswith(b":") and int(reply[1:]) > 0:
-        return b":<positive>\r\n"
-    return reply
-
-
-class Pair:
-    """The same commands sent to CacheFlow and to redis-server."""
-
-    def __init__(self, ours: Wire, theirs: Wire) -> None:
-        self.ours = ours
-        self.theirs = theirs
-
-    def both(self, *command: Arg) -> tuple[bytes, bytes]:
-        return _normalize(command, self.ours.call(*command)), _normalize(command, self.theirs.call(*command))
-
-    def same(self, *command: Arg) -> bytes:
-        mine, real = self.both(*command)
-        assert mine == real, f"{command!r}: CacheFlow {mine!r}, Redis {real!r}"
-        return mine
-
-    def run(self, commands: list[Command]) -> None:
-        for command in commands:
-            self.same(*command)
-
-    def script(self, text: str) -> None:
-        self.run([tuple(line.split()) for line in text.strip().splitlines() if line.strip()])
-
-
-def _open_pair(cacheflow: ServerProcess, real_redis: ServerProcess, proto: int) -> Pair:
-    pair = Pair(Wire(cacheflow.port, proto), Wire(real_redis.port, proto))
-    pair.same("FLUSHALL")
-    return pair
-
-
-@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
-def pair(request: pytest.FixtureRequest, cacheflow: ServerProcess, real_redis: ServerProcess) -> Iterator[Pair]:
-    p = _open_pair(cacheflow, real_redis, request.param)
-    yield p
-    p.ours.close()
-    p.theirs.close()
-
-
-@pytest.fixture
-def pair2(cacheflow: ServerProcess, real_redis: ServerProcess) -> Iterator[Pair]:
-    """RESP2 only: for checks whose replies do not depend on the protocol."""
-    p = _open_pair(cacheflow, real_redis, 2)
-    yield p
-    p.ours.close()
-    p.theirs.close()
 
 
 def supports(pair: Pair, *command: Arg) -> bool:
@@ -693,7 +635,7 @@ def test_random_command_sequences(cacheflow: ServerProcess, real_redis: ServerPr
     class Sequences(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            self.pair = _open_pair(cacheflow, real_redis, 2)
+            self.pair = open_pair(cacheflow, real_redis, 2)
 
         def teardown(self) -> None:
             self.pair.ours.close()
