@@ -12,8 +12,13 @@ Invariants:
   deletion is reported to ``Keyspace.on_expired`` so that the engine can emit a
   ``DEL`` write effect.
 - Time is read only through the injected clock.
+- Hashes with per-field TTLs are scheduled in ``field_expiry`` (key -> the
+  time its hash's earliest field TTL passes); the active cycle's
+  ``expire_fields_step`` reclaims their expired fields and reports them to
+  ``Keyspace.on_fields_expired`` (an ``HDEL`` write effect).
 """
 
+import heapq
 import random
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -54,7 +59,18 @@ class KeyspaceStats:
 class Database:
     """One numbered database.  Callers pass keys as bytes."""
 
-    __slots__ = ("index", "data", "expires", "hits", "misses", "_ks", "_random_pool", "_expire_walk")
+    __slots__ = (
+        "index",
+        "data",
+        "expires",
+        "hits",
+        "misses",
+        "_ks",
+        "_random_pool",
+        "_expire_walk",
+        "field_expiry",
+        "_field_heap",
+    )
 
     def __init__(self, index: int, keyspace: "Keyspace") -> None:
         self.index = index
@@ -66,6 +82,10 @@ class Database:
         self.misses = 0
         self._random_pool: list[bytes] = []
         self._expire_walk: Iterator[bytes] | None = None
+        # Hashes with field TTLs: key -> when to visit it, plus a heap of (time, key) whose
+        # entries are live only while they match field_expiry (older ones are skipped).
+        self.field_expiry: dict[bytes, int] = {}
+        self._field_heap: list[tuple[int, bytes]] = []
 
     def __len__(self) -> int:
         return len(self.data)
@@ -147,6 +167,8 @@ class Database:
         self.expires = {}
         self._random_pool = []
         self._expire_walk = None
+        self.field_expiry = {}
+        self._field_heap = []
         return removed
 
     # -- expiry --------------------------------------------------------------
@@ -186,6 +208,73 @@ class Database:
         self._expire_walk = None
         return checked, expired
 
+    def place(self, key: bytes, value: object, expire_at: int | None) -> None:
+        """Store a whole value that comes from elsewhere (RENAME, MOVE, COPY, later RESTORE).
+
+        Unlike ``set`` (the hot path of SET), it keeps the active cycle's
+        schedule for a hash whose fields carry TTLs under its new key.
+        """
+        self.set(key, value, expire_at)
+        at: int | None = getattr(value, "next_expiry", None)
+        if at is not None and at < 1 << 63:
+            self.schedule_field_expiry(key, at)
+
+    def schedule_field_expiry(self, key: bytes, at: int) -> None:
+        """Have the active cycle visit ``key`` once ``at`` (its hash's earliest field TTL) has passed."""
+        current = self.field_expiry.get(key)
+        if current is not None and current <= at:
+            return  # an earlier visit is already due; it reschedules
+        self.field_expiry[key] = at
+        heap = self._field_heap
+        heapq.heappush(heap, (at, key))
+        if len(heap) > 2 * len(self.field_expiry) + 64:
+            self._field_heap = [(t, k) for k, t in self.field_expiry.items()]
+            heapq.heapify(self._field_heap)
+
+    def expire_fields_step(self, limit: int) -> int:
+        """Reclaim expired hash fields of the hashes that are due, about ``limit`` at most; how many.
+
+        A scheduled value provides ``reclaim_expired(now) -> list[bytes]`` (the
+        fields it removed) and ``next_expiry`` (its earliest remaining field
+        TTL, 1 << 63 for none).  A field is expired once its time is strictly
+        past, as Redis's hash field expiry.  A key that has gone, or holds
+        another value by now, is simply forgotten.
+        """
+        heap = self._field_heap
+        if not heap:
+            return 0
+        now = self._ks.clock.now_ms()
+        scheduled = self.field_expiry
+        reclaimed = 0
+        while heap and heap[0][0] < now and reclaimed < limit:
+            at, key = heapq.heappop(heap)
+            if scheduled.get(key) != at:
+                continue  # superseded by an earlier schedule
+            del scheduled[key]
+            value = self.data.get(key)
+            reclaim = getattr(value, "reclaim_expired", None)
+            if reclaim is None:
+                continue
+            key_at = self.expires.get(key)
+            if key_at is not None and key_at <= now:
+                self._expire(key)
+                continue
+            fields = reclaim(now)
+            if fields:
+                reclaimed += len(fields)
+                listener = self._ks.on_fields_expired
+                if listener is not None:
+                    listener(self.index, key, fields)
+                if not len(value):  # type: ignore[arg-type]
+                    del self.data[key]
+                    if key_at is not None:
+                        del self.expires[key]
+                    continue
+            next_at: int = getattr(value, "next_expiry", 1 << 63)
+            if next_at < 1 << 63:
+                self.schedule_field_expiry(key, next_at)
+        return reclaimed
+
     # -- sampling and iteration ---------------------------------------------
 
     def random_key(self, rng: random.Random) -> bytes | None:
@@ -222,12 +311,14 @@ class Database:
 class Keyspace:
     """All databases plus the shared clock, statistics and expiry listener."""
 
-    __slots__ = ("dbs", "clock", "stats", "on_expired", "rng", "_scans", "_next_scan_id")
+    __slots__ = ("dbs", "clock", "stats", "on_expired", "on_fields_expired", "rng", "_scans", "_next_scan_id")
 
     def __init__(self, databases: int, clock: Clock, seed: int | None = None) -> None:
         self.clock = clock
         self.stats = KeyspaceStats()
         self.on_expired: Callable[[int, bytes], None] | None = None
+        # (db index, key, fields) for hash fields reclaimed by the active cycle.
+        self.on_fields_expired: Callable[[int, bytes, list[bytes]], None] | None = None
         self.rng = random.Random(seed)
         self.dbs = [Database(i, self) for i in range(databases)]
         self._scans: OrderedDict[int, list[bytes]] = OrderedDict()
@@ -252,6 +343,8 @@ class Keyspace:
         da.expires, db.expires = db.expires, da.expires
         da._random_pool = db._random_pool = []
         da._expire_walk = db._expire_walk = None
+        da.field_expiry, db.field_expiry = db.field_expiry, da.field_expiry
+        da._field_heap, db._field_heap = db._field_heap, da._field_heap
 
     def scan(
         self,
@@ -302,11 +395,17 @@ class Keyspace:
         result = []
         # Redis's SCAN TYPE reads each candidate with a read lookup, counting a hit or miss.
         lookup = db.lookup if type_name is None else db.lookup_read
+        data = db.data
         for key in keys:
             if matcher is not None and not matcher(key):
                 continue
+            present = key in data
             value = lookup(key)
             if value is None:
+                # Redis's type check expires a key whose TTL has passed and then names its type
+                # "none": SCAN ... TYPE none returns the keys that expired on the way.
+                if present and type_name == b"none":
+                    result.append(key)
                 continue
             if type_name is not None and value_type(value) != type_name:
                 continue
