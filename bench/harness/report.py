@@ -164,8 +164,15 @@ class Target:
         }
 
 
+# Issue 3: every data-type test at >= 0.8x Redis's rate at -P 1 and >= 0.5x at -P 16.
+DATA_TYPE_TESTS = ("lpush", "lpop", "sadd", "hset", "spop", "zadd", "lrange_100", "zrange_100")
+
+
 def targets(lines: list[Line], memory: dict[str, MemoryResult], memory_keys: int) -> list[Target]:
-    """The issue's targets: GET/SET rate at -P 1 and -P 16, CPU per request at -P 16, memory per key."""
+    """The issues' targets: issue 2's GET/SET rate, CPU and memory per key; issue 3's data-type rates.
+
+    A data-type target is listed only when its test ran (``--tests`` may select a few).
+    """
 
     def find(test: str, pipeline: int) -> Line | None:
         return next((x for x in lines if x.test == test and x.pipeline == pipeline), None)
@@ -189,6 +196,11 @@ def targets(lines: list[Line], memory: dict[str, MemoryResult], memory_keys: int
         else f"indicative only: measured with {memory_keys:,} keys, target is for 1,000,000"
     )
     out.append(Target("memory/key, 1M small strings", mem_ratio, 1.5, False, note))
+    for pipeline, limit in ((1, 0.8), (16, 0.5)):
+        for test in DATA_TYPE_TESTS:
+            line = find(test, pipeline)
+            if line is not None:
+                out.append(Target(f"{test.upper()} -P {pipeline} req/s", line.rps_ratio, limit, True))
     return out
 
 

@@ -18,7 +18,7 @@ import re
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
 from cacheflow.commands.errors import WRONGTYPE, parse_int
-from cacheflow.commands.table import Flag, command
+from cacheflow.commands.table import Flag, command, index_range
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 
@@ -167,11 +167,22 @@ def get(ctx: Context, argv: list[bytes]) -> bytes:
     raise CommandError(WRONGTYPE)
 
 
+def _set_key_flags(argv: list[bytes], position: int) -> tuple[str, ...]:
+    """SET reads its key only with GET (COMMAND GETKEYSANDFLAGS); Redis looks for the word anywhere after the value."""
+    return ("RW", "access", "update") if any(a.lower() == b"get" for a in argv[3:]) else ("OW", "update")
+
+
 @command(
     "set",
     -3,
     W | Flag.DENYOOM,
     keys=(1, 1, 1),
+    key_specs=(
+        index_range(
+            1, "RW", "access", "update", "variable_flags", notes="RW and ACCESS due to the optional `GET` argument"
+        ),
+    ),
+    key_flags_fn=_set_key_flags,
     categories=_STR,
     group="string",
     summary="Set the string value of a key",
@@ -215,6 +226,7 @@ def set_(ctx: Context, argv: list[bytes]) -> bytes:
     3,
     W | Flag.DENYOOM | Flag.FAST,
     keys=(1, 1, 1),
+    key_flags=("OW", "insert"),
     categories=_STR,
     group="string",
     summary="Set the value of a key, only if the key does not exist",
@@ -242,6 +254,7 @@ def _set_with_ttl(ctx: Context, argv: list[bytes], unit_ms: int, name: str) -> b
     4,
     W | Flag.DENYOOM,
     keys=(1, 1, 1),
+    key_flags=("OW", "update"),
     categories=_STR,
     group="string",
     summary="Set the value and expiration of a key",
@@ -257,6 +270,7 @@ def setex(ctx: Context, argv: list[bytes]) -> bytes:
     4,
     W | Flag.DENYOOM,
     keys=(1, 1, 1),
+    key_flags=("OW", "update"),
     categories=_STR,
     group="string",
     summary="Set the value and expiration in milliseconds of a key",
@@ -290,6 +304,7 @@ def getset(ctx: Context, argv: list[bytes]) -> bytes:
     2,
     W | Flag.FAST,
     keys=(1, 1, 1),
+    key_flags=("RW", "access", "delete"),
     categories=_STR,
     group="string",
     summary="Get the value of a key and delete the key",
@@ -311,6 +326,7 @@ def getdel(ctx: Context, argv: list[bytes]) -> bytes:
     -2,
     W | Flag.FAST,
     keys=(1, 1, 1),
+    key_specs=(index_range(1, "RW", "access", "update", notes="RW and UPDATE because it changes the TTL"),),
     categories=_STR,
     group="string",
     summary="Get the value of a key and optionally set its expiration",
@@ -373,6 +389,7 @@ def _check_pairs(argv: list[bytes], name: str) -> None:
     -3,
     W | Flag.DENYOOM,
     keys=(1, -1, 2),
+    key_flags=("OW", "update"),
     categories=_STR,
     group="string",
     summary="Set multiple keys to multiple values",
@@ -394,6 +411,7 @@ def mset(ctx: Context, argv: list[bytes]) -> bytes:
     -3,
     W | Flag.DENYOOM,
     keys=(1, -1, 2),
+    key_flags=("OW", "insert"),
     categories=_STR,
     group="string",
     summary="Set multiple keys to multiple values, only if none of the keys exist",
@@ -421,6 +439,7 @@ def msetnx(ctx: Context, argv: list[bytes]) -> bytes:
     3,
     W | Flag.DENYOOM | Flag.FAST,
     keys=(1, 1, 1),
+    key_flags=("RW", "insert"),
     categories=_STR,
     group="string",
     summary="Append a value to a key",
@@ -459,6 +478,7 @@ def append(ctx: Context, argv: list[bytes]) -> bytes:
     4,
     W | Flag.DENYOOM,
     keys=(1, 1, 1),
+    key_flags=("RW", "update"),
     categories=_STR,
     group="string",
     summary="Overwrite part of a string at key starting at the specified offset",
@@ -501,6 +521,7 @@ def setrange(ctx: Context, argv: list[bytes]) -> bytes:
     2,
     R | Flag.FAST,
     keys=(1, 1, 1),
+    key_flags=("RO",),
     categories=_STR,
     group="string",
     summary="Get the length of the value stored in a key",
@@ -721,7 +742,7 @@ def _exponent(raw: bytes | None) -> int:
         return 0
     negative = raw[:1] == b"-"
     digits = raw.lstrip(b"+-").lstrip(b"0")
-    value = int(digits) if len(digits) <= 9 else 10**10
+    value = int(digits or b"0") if len(digits) <= 9 else 10**10
     return -value if negative else value
 
 

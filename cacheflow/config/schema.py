@@ -18,7 +18,7 @@ the subsystem removes the mark.
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cacheflow.store.glob import compile_glob
 
@@ -546,12 +546,12 @@ class Config:
         self.config_file: str | None = None
         self.explicit: set[str] = set()
 
-    # Parameter attributes are created from PARAMS; these tell mypy they exist.
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(name)
+    if TYPE_CHECKING:
+        # Parameter attributes are created from PARAMS; these tell mypy they exist.  Only
+        # for the type checker: a real __getattr__ slows every attribute read about 6x.
+        def __getattr__(self, name: str) -> Any: ...
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     @staticmethod
     def inert_names() -> list[str]:
