@@ -17,11 +17,13 @@ from typing import Any
 from cacheflow.commands.configuration import is_local_client
 from cacheflow.commands.context import Context
 from cacheflow.commands.introspection import help_reply
+from cacheflow.commands.keys import object_encoding
 from cacheflow.commands.table import Flag, command
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 from cacheflow.store.keyspace import Database, value_type
 from cacheflow.store.memory import is_canonical_long, string_encoding
+from cacheflow.store.sorted_sets import listpack_score_text
 
 log = logging.getLogger("cacheflow")
 
@@ -36,6 +38,11 @@ _TYPE_CODES = {b"string": 0, b"list": 1, b"set": 2, b"zset": 3, b"hash": 4, b"st
 _SHARED_INTEGERS = 10000
 _NUMBER_PREFIX = re.compile(rb"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _INT_PREFIX = re.compile(rb"\s*[-+]?\d+")
+_LISTPACK_EMPTY = 7  # a listpack's header (total bytes, element count) and end byte
+# Redis 7.0's quicklist: node size limits for a negative list-max-listpack-size (-1 .. -5), and the
+# most a node may hold when the size limit is a count.
+_QUICKLIST_LEVELS = (4096, 8192, 16384, 32768, 65536)
+_QUICKLIST_SAFETY_LIMIT = 8192
 
 
 def debug_allowed(ctx: Context) -> bool:
@@ -84,7 +91,7 @@ def _content_digest(digest: bytes, kind: bytes, value: Any) -> bytes:
     if kind == b"string":
         digest = _mix(digest, bytes(value))
     elif kind == b"list":
-        for element in value:
+        for element in value.values():
             digest = _mix(digest, bytes(element))
     elif kind == b"set":
         digest = _elements_xor(digest, (bytes(e) for e in value))
@@ -92,7 +99,7 @@ def _content_digest(digest: bytes, kind: bytes, value: Any) -> bytes:
         for field, val in value.items():
             digest = _xor(digest, _mix(_mix(_ZERO_DIGEST, bytes(field)), bytes(val)))
     elif kind == b"zset":
-        for member, score in value.items():
+        for score, member in value:
             digest = _xor(digest, _mix(_mix(_ZERO_DIGEST, bytes(member)), b"%.17g" % score))
     return digest
 
@@ -141,20 +148,147 @@ def serialized_length(value: bytes | bytearray) -> int:
     return _rdb_length_size(len(value)) + len(value)
 
 
-def object_line(value: object) -> str:
+def _listpack_entry_size(element: bytes) -> int:
+    """Bytes one element takes in a listpack: encoding byte(s), data, and the back-length."""
+    n = len(element)
+    if n <= 20 and is_canonical_long(element):
+        v = int(element)
+        if 0 <= v <= 127:
+            size = 1
+        elif -4096 <= v <= 4095:
+            size = 2
+        elif -(2**15) <= v < 2**15:
+            size = 3
+        elif -(2**23) <= v < 2**23:
+            size = 4
+        elif -(2**31) <= v < 2**31:
+            size = 5
+        else:
+            size = 9
+    elif n < 64:
+        size = 1 + n
+    elif n < 4096:
+        size = 2 + n
+    else:
+        size = 5 + n
+    if size <= 127:
+        return size + 1
+    if size < 16383:
+        return size + 2
+    if size < 2097151:
+        return size + 3
+    if size < 268435455:
+        return size + 4
+    return size + 5
+
+
+def listpack_bytes(elements: Iterable[bytes]) -> int:
+    """The size of a listpack holding ``elements``: a 6-byte header, the entries, an end byte."""
+    return _LISTPACK_EMPTY + sum(map(_listpack_entry_size, elements))
+
+
+def _node_accepts(node_bytes: int, count: int, element_len: int, fill: int) -> bool:
+    """Whether Redis 7.0's quicklist adds an element of this length to a node (else it opens a new one)."""
+    overhead = (1 if element_len < 254 else 5) + (1 if element_len < 64 else 2 if element_len < 16384 else 5)
+    estimate = node_bytes + element_len + overhead
+    if fill < 0:
+        level = -fill - 1
+        if level < len(_QUICKLIST_LEVELS):
+            return estimate <= _QUICKLIST_LEVELS[level]
+        return False
+    return estimate <= _QUICKLIST_SAFETY_LIMIT and count < fill
+
+
+def quicklist_nodes(elements: Iterable[bytes], fill: int) -> list[int]:
+    """The byte sizes of the listpack nodes Redis 7.0 makes when ``elements`` are pushed at the tail in order.
+
+    Exact for a list built by RPUSH (or any list that fits one node); a list
+    shaped by head pushes, pops and inserts may have its nodes split otherwise.
+    """
+    nodes: list[int] = []
+    node_bytes = count = 0
+    for element in elements:
+        if not nodes or not _node_accepts(node_bytes, count, len(element), fill):
+            nodes.append(_LISTPACK_EMPTY)
+            node_bytes = _LISTPACK_EMPTY
+            count = 0
+        node_bytes += _listpack_entry_size(element)
+        count += 1
+        nodes[-1] = node_bytes
+    return nodes
+
+
+def _collection_details(value: Any, fill: int, compress: int) -> tuple[int, str]:
+    """(serializedlength, extra fields) of a list, set, sorted set or hash, as Redis 7.0 reports them.
+
+    The RDB length is computed without LZF compression, which Redis applies to
+    any blob over 20 bytes that compresses (CacheFlow writes no RDB yet): exact
+    for small values, an upper bound otherwise.
+    """
+    kind = value_type(value)
+    encoding = object_encoding(value)
+    if kind == b"list":
+        elements = list(value.values())
+        nodes = quicklist_nodes(elements, fill)
+        serial = _rdb_length_size(len(nodes)) + sum(1 + _raw_string_size(size) for size in nodes)
+        extra = (
+            f" ql_nodes:{len(nodes)} ql_avg_node:{len(elements) / len(nodes):.2f} ql_listpack_max:{fill}"
+            f" ql_compressed:{int(compress != 0)} ql_uncompressed_size:{sum(nodes)}"
+        )
+        return serial, extra
+    if kind == b"set":
+        members = list(value)
+        if encoding == b"intset":
+            width = max((_intset_width(int(m)) for m in members), default=2)
+            return _raw_string_size(8 + width * len(members)), ""
+        return _rdb_length_size(len(members)) + sum(map(serialized_length, members)), ""
+    if kind == b"zset":
+        pairs = list(value)
+        if encoding == b"listpack":
+            size = listpack_bytes(x for score, member in pairs for x in (member, listpack_score_text(score)))
+            return _raw_string_size(size), ""
+        return _rdb_length_size(len(pairs)) + sum(serialized_length(m) + 8 for _, m in pairs), ""
+    if kind == b"hash":
+        items = value.items()
+        if encoding.startswith(b"listpack"):
+            return _raw_string_size(listpack_bytes(x for pair in items for x in pair)), ""
+        return _rdb_length_size(len(items)) + sum(serialized_length(f) + serialized_length(v) for f, v in items), ""
+    return 0, ""
+
+
+def _raw_string_size(length: int) -> int:
+    """An RDB string of ``length`` bytes that is not an integer: its length prefix and the bytes."""
+    return _rdb_length_size(length) + length
+
+
+def _intset_width(v: int) -> int:
+    if -(2**15) <= v < 2**15:
+        return 2
+    if -(2**31) <= v < 2**31:
+        return 4
+    return 8
+
+
+def object_line(value: object, fill: int = -2, compress: int = 0) -> str:
+    """DEBUG OBJECT's line; ``fill`` and ``compress`` are the list settings lists report.
+
+    Redis reports the settings a list was created with; CacheFlow keeps none
+    per list and reports the current ones.
+    """
+    extra = ""
     if value.__class__ is bytes or value.__class__ is bytearray:
         enc = string_encoding(value)  # type: ignore[arg-type]
         serial = serialized_length(value)  # type: ignore[arg-type]
         shared = enc == b"int" and 0 <= int(value) < _SHARED_INTEGERS  # type: ignore[call-overload]
     else:
-        enc = getattr(value, "ENCODING", b"raw")
-        serial = 0
+        enc = object_encoding(value)
+        serial, extra = _collection_details(value, fill, compress)
         shared = False
     refcount = 2147483647 if shared else 1
     # CacheFlow keeps no per-key access clock, so lru and idle time read 0.
     return (
         f"Value at:{hex(id(value))} refcount:{refcount} encoding:{enc.decode()} "
-        f"serializedlength:{serial} lru:0 lru_seconds_idle:0"
+        f"serializedlength:{serial} lru:0 lru_seconds_idle:0{extra}"
     )
 
 
@@ -214,10 +348,12 @@ def debug(ctx: Context, argv: list[bytes]) -> bytes:
     if sub == b"error" and argc == 3:
         raise CommandError(argv[2].decode("utf-8", "surrogateescape"))
     if sub == b"object" and argc == 3:
-        value = ctx.db.lookup(argv[2])
+        # Redis finds the key in the dictionary directly: an expired key not yet reclaimed still answers.
+        value = ctx.db.data.get(argv[2])
         if value is None:
             raise CommandError("ERR no such key")
-        return encoder.simple(object_line(value))
+        config = ctx.config
+        return encoder.simple(object_line(value, config.list_max_listpack_size, config.list_compress_depth))
     if sub == b"set-active-expire" and argc == 3:
         ctx.server.set_active_expire(_atoi(argv[2]) != 0)
         return encoder.OK
