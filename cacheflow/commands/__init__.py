@@ -18,6 +18,7 @@ from cacheflow.commands import (  # noqa: F401
     lists,
     server,
     sets,
+    sort,
     sorted_sets,
     strings,
     transactions,

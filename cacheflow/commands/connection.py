@@ -13,7 +13,16 @@ _CONN = ("connection",)
 _ALWAYS = Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.FAST | Flag.NO_AUTH | Flag.ALLOW_BUSY
 
 
-@command("ping", -1, Flag.FAST, categories=_CONN, group="connection", summary="Ping the server", syntax="[message]")
+@command(
+    "ping",
+    -1,
+    Flag.FAST,
+    categories=_CONN,
+    group="connection",
+    summary="Ping the server",
+    syntax="[message]",
+    tips=("request_policy:all_shards", "response_policy:all_succeeded"),
+)
 def ping(ctx: Context, argv: list[bytes]) -> bytes:
     if len(argv) > 2:
         raise errors.wrong_arity("ping")

@@ -30,6 +30,7 @@ def _flush_mode(argv: list[bytes]) -> None:
     categories=_KS,
     group="server",
     summary="Return the number of keys in the selected database",
+    tips=("request_policy:all_shards", "response_policy:agg_sum"),
 )
 def dbsize(ctx: Context, argv: list[bytes]) -> bytes:
     """Counts keys whose TTL passed but are not reclaimed yet, as Redis's DBSIZE does."""
@@ -50,6 +51,7 @@ def _flushdb_touches(db_index: int, argv: list[bytes]) -> list[tuple[int, bytes 
     summary="Remove all keys from the current database",
     complexity="O(N) where N is the number of keys in the selected database",
     syntax="[ASYNC|SYNC]",
+    tips=("request_policy:all_shards", "response_policy:all_succeeded"),
 )
 def flushdb(ctx: Context, argv: list[bytes]) -> bytes:
     """ASYNC flushes synchronously: dropping the dicts is O(1) here, the collector frees them.
@@ -76,6 +78,7 @@ def _flushall_touches(db_index: int, argv: list[bytes]) -> list[tuple[int, bytes
     summary="Remove all keys from all databases",
     complexity="O(N) where N is the total number of keys in all databases",
     syntax="[ASYNC|SYNC]",
+    tips=("request_policy:all_shards", "response_policy:all_succeeded"),
 )
 def flushall(ctx: Context, argv: list[bytes]) -> bytes:
     """ASYNC flushes synchronously, as FLUSHDB does; no effect when every database was empty."""

@@ -19,6 +19,11 @@ argument list.  The notation is the one redis.io prints:
   ``multiple_token``; ``[x ...]`` alone is an optional repetition.
 - Inside a group, a token followed by two or more arguments heads a ``block``
   (``[AUTH username password]``).
+- ``TOKEN=name`` names a pure token when Redis's name is not the token in lower
+  case (ZADD's ``[CH=change]``, SORT's ``[ALPHA=sorting]``).
+- ``name@N`` ties an argument to key spec N (COMMAND DOCS ``key_spec_index``).
+  Key arguments need it only when Redis's numbering is not the plain one (see
+  ``number_key_args``): SORT's ``BY pattern@1`` points a pattern at a spec.
 
 Blocks and one-ofs have no name in the syntax; they are named by joining their
 children's names with ``_`` (``nx_xx``), the convention Redis itself uses for
@@ -80,6 +85,7 @@ class Arg:
     multiple: bool = False
     multiple_token: bool = False
     args: list["Arg"] = field(default_factory=list)
+    key_spec: int | None = None  # COMMAND DOCS key_spec_index
 
     @property
     def flags(self) -> list[str]:
@@ -95,6 +101,8 @@ class Arg:
     def as_dict(self) -> dict[str, object]:
         """Plain structure, handy for tests and for printing."""
         d: dict[str, object] = {"name": self.name, "type": self.type}
+        if self.key_spec is not None:
+            d["key_spec_index"] = self.key_spec
         if self.token is not None:
             d["token"] = self.token
         if self.flags:
@@ -163,8 +171,26 @@ def _item_key(item: _Item) -> str:
     return "{" + " ".join(_item_key(i) for i in item.unit) + " ...}"
 
 
+_NAMED_TOKEN = re.compile(r"(.+?)=([a-z][a-z0-9_-]*)")
+
+
+def _token_parts(word: str) -> tuple[str, str]:
+    """A token word's text and the name of its pure-token: ``CH=change`` names CH "change"."""
+    named = _NAMED_TOKEN.fullmatch(word)
+    if named is not None:
+        return named.group(1), named.group(2)
+    return word, word.lower()
+
+
 def _is_token(item: _Item) -> bool:
-    return isinstance(item, str) and item != _ELLIPSIS and not any(c.islower() for c in item)
+    if not isinstance(item, str) or item == _ELLIPSIS:
+        return False
+    return not any(c.islower() for c in _token_parts(item)[0])
+
+
+def _pure_token(word: str) -> Arg:
+    token, name = _token_parts(word)
+    return Arg(name, "pure-token", token=token)
 
 
 class _Parser:
@@ -238,11 +264,19 @@ def _infer_type(name: str) -> str:
     return "string"
 
 
+_KEY_SPEC_MARK = re.compile(r"@(\d+)$")
+
+
 def _word_arg(word: str) -> Arg:
+    key_spec = None
+    mark = _KEY_SPEC_MARK.search(word)
+    if mark is not None and mark.start() > 0:
+        key_spec = int(mark.group(1))
+        word = word[: mark.start()]
     name, sep, annotation = word.rpartition(":")
     if sep and name and annotation in ARG_TYPES:
-        return Arg(name, annotation)
-    return Arg(word, _infer_type(word))
+        return Arg(name, annotation, key_spec=key_spec)
+    return Arg(word, _infer_type(word), key_spec=key_spec)
 
 
 def _joined(args: list[Arg]) -> str:
@@ -269,7 +303,7 @@ def _group_arg(group: _Group) -> Arg:
 def _repeat_arg(rep: _Repeat) -> Arg:
     unit = _sequence(rep.unit, grouped=True)
     arg = _single(unit)
-    if arg.type != "block" and arg.token is not None and _is_token(rep.unit[0]):
+    if arg.token is not None and _is_token(rep.unit[0]):
         arg.multiple_token = True
     arg.multiple = True
     if rep.optional:
@@ -283,7 +317,7 @@ def _item_arg(item: _Item) -> Arg:
     if isinstance(item, _Repeat):
         return _repeat_arg(item)
     if _is_token(item):
-        return Arg(item.lower(), "pure-token", token=item)
+        return _pure_token(item)
     return _word_arg(item)
 
 
@@ -295,7 +329,7 @@ def _sequence(items: list[_Item], grouped: bool) -> list[Arg]:
         head = items[0]
         assert isinstance(head, str)
         children = _sequence(items[1:], grouped=False)
-        return [Arg(_joined(children), "block", token=head, args=children)]
+        return [Arg(_joined(children), "block", token=_token_parts(head)[0], args=children)]
     out: list[Arg] = []
     i = 0
     while i < len(items):
@@ -305,10 +339,10 @@ def _sequence(items: list[_Item], grouped: bool) -> list[Arg]:
             assert isinstance(item, str)
             arg = _item_arg(nxt)
             if arg.token is not None:  # the next item has its own token: keep both
-                out.append(Arg(item.lower(), "pure-token", token=item))
+                out.append(_pure_token(item))
                 i += 1
                 continue
-            arg.token = item
+            arg.token = _token_parts(item)[0]
             out.append(arg)
             i += 2
             continue
@@ -330,9 +364,41 @@ def parse_syntax(syntax: str) -> list[Arg]:
     return args
 
 
-_ANNOTATION = re.compile(r"(?<=[^\s\[\]<>()|]):(?:" + "|".join(sorted(ARG_TYPES)) + r")(?=$|[\s\[\]<>()|])")
+def number_key_args(args: list[Arg], spec_count: int) -> list[Arg]:
+    """Give every key argument its ``key_spec`` the way Redis numbers them, and return ``args``.
+
+    Key arguments refer to the key specs in order of appearance: the first to
+    spec 0, the next to spec 1 and so on (RENAME's key and newkey, ZUNIONSTORE's
+    destination and keys), an argument marked ``@N`` to spec N, after which the
+    count resumes past N (SORT: key 0, patterns 1, STORE destination 2).  A command
+    with fewer specs than key arguments points the extra ones at its last spec
+    (LCS: key1 and key2 both at 0).
+    """
+    following = 0
+    last = max(spec_count - 1, 0)
+
+    def walk(items: list[Arg]) -> None:
+        nonlocal following
+        for arg in items:
+            if arg.key_spec is not None:
+                following = max(following, arg.key_spec + 1)
+            elif arg.type == "key":
+                arg.key_spec = min(following, last)
+                following += 1
+            walk(arg.args)
+
+    walk(args)
+    return args
+
+
+_ANNOTATION = re.compile(
+    r"(?<=[^\s\[\]<>()|])(?::(?:" + "|".join(sorted(ARG_TYPES)) + r"))?(?:@\d+)?(?=$|[\s\[\]<>()|])"
+)
+
+
+_TOKEN_NAME = re.compile(r"(?<=[^\s\[\]<>()|])=[a-z][a-z0-9_-]*(?=$|[\s\[\]<>()|])")
 
 
 def display_syntax(syntax: str) -> str:
-    """The syntax as users read it: type annotations removed."""
-    return _ANNOTATION.sub("", syntax)
+    """The syntax as users read it: type annotations, key-spec marks and token names removed."""
+    return _TOKEN_NAME.sub("", _ANNOTATION.sub("", syntax))

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
-from cacheflow.commands.docs_syntax import Arg, parse_syntax
-from cacheflow.commands.table import FLAG_NAMES, Command, CommandTable, Flag, command
+from cacheflow.commands.docs_syntax import Arg, number_key_args, parse_syntax
+from cacheflow.commands.table import FLAG_NAMES, Command, CommandTable, Flag, KeySpec, command
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 from cacheflow.store.glob import compile_glob
@@ -69,67 +69,45 @@ def help_reply(argv0: bytes, lines: Iterable[str]) -> bytes:
 
 def flag_names(cmd: Command) -> list[bytes]:
     names = [name for flag, name in FLAG_NAMES if cmd.flags & flag and flag is not Flag.ALLOW_BUSY]
-    if cmd.keys_fn is not None:
+    if cmd.movable_keys:
         names.append(b"movablekeys")
     if cmd.flags & Flag.ALLOW_BUSY:
         names.append(b"allow_busy")
     return names
 
 
-def key_spec_flags(cmd: Command) -> tuple[str, ...]:
-    """Declared key-spec flags, or the ones a command's flags imply."""
-    if cmd.key_flags:
-        return cmd.key_flags
-    if cmd.flags & Flag.WRITE:
-        return ("RW", "access", "update")
-    if cmd.flags & Flag.READONLY:
-        return ("RO", "access")
-    return ("RO",)
-
-
-def has_keys(cmd: Command) -> bool:
-    return cmd.first_key > 0 or cmd.keys_fn is not None
-
-
 def _kv(name: str, value: bytes) -> tuple[bytes, bytes]:
     return encoder.bulk(name.encode()), value
 
 
-def _key_specs(cmd: Command, proto: int) -> list[bytes]:
-    """One key spec from the declared (first, last, step); an 'unknown' one for key functions."""
-    if not has_keys(cmd):
-        return []
-    flags = encoder.set_([encoder.simple(f) for f in key_spec_flags(cmd)], proto)
-    if cmd.first_key > 0:
-        last = cmd.last_key - cmd.first_key if cmd.last_key >= 0 else cmd.last_key
-        begin = encoder.map_(
-            [
-                _kv("type", encoder.bulk(b"index")),
-                _kv("spec", encoder.map_([_kv("index", encoder.integer(cmd.first_key))], proto)),
-            ],
-            proto,
-        )
-        find = encoder.map_(
-            [
-                _kv("type", encoder.bulk(b"range")),
-                _kv(
-                    "spec",
-                    encoder.map_(
-                        [
-                            _kv("lastkey", encoder.integer(last)),
-                            _kv("keystep", encoder.integer(cmd.step)),
-                            _kv("limit", encoder.integer(0)),
-                        ],
-                        proto,
-                    ),
-                ),
-            ],
-            proto,
-        )
+def _typed(kind: str, spec: list[tuple[bytes, bytes]], proto: int) -> bytes:
+    return encoder.map_([_kv("type", encoder.bulk(kind.encode())), _kv("spec", encoder.map_(spec, proto))], proto)
+
+
+def key_spec_reply(spec: KeySpec, proto: int) -> bytes:
+    """One key spec as COMMAND INFO shows it: notes (when any), flags, begin_search, find_keys."""
+    pairs = [_kv("notes", encoder.bulk(spec.notes.encode()))] if spec.notes else []
+    pairs.append(_kv("flags", encoder.set_([encoder.simple(f) for f in spec.flags], proto)))
+    if spec.begin == "index":
+        begin = _typed("index", [_kv("index", encoder.integer(spec.index))], proto)
+    elif spec.begin == "keyword":
+        keyword = [
+            _kv("keyword", encoder.bulk(spec.keyword.encode())),
+            _kv("startfrom", encoder.integer(spec.startfrom)),
+        ]
+        begin = _typed("keyword", keyword, proto)
     else:
-        unknown = encoder.map_([_kv("type", encoder.bulk(b"unknown")), _kv("spec", encoder.map_([], proto))], proto)
-        begin = find = unknown
-    return [encoder.map_([_kv("flags", flags), _kv("begin_search", begin), _kv("find_keys", find)], proto)]
+        begin = _typed("unknown", [], proto)
+    if spec.find == "range":
+        numbers = (("lastkey", spec.lastkey), ("keystep", spec.keystep), ("limit", spec.limit))
+        find = _typed("range", [_kv(k, encoder.integer(v)) for k, v in numbers], proto)
+    elif spec.find == "keynum":
+        numbers = (("keynumidx", spec.keynumidx), ("firstkey", spec.firstkey), ("keystep", spec.keystep))
+        find = _typed("keynum", [_kv(k, encoder.integer(v)) for k, v in numbers], proto)
+    else:
+        find = _typed("unknown", [], proto)
+    pairs += [_kv("begin_search", begin), _kv("find_keys", find)]
+    return encoder.map_(pairs, proto)
 
 
 def command_info(cmd: Command, proto: int) -> bytes:
@@ -143,7 +121,7 @@ def command_info(cmd: Command, proto: int) -> bytes:
             encoder.integer(cmd.step),
             encoder.set_([encoder.simple("@" + c) for c in categories(cmd)], proto),
             encoder.set_([encoder.bulk(t.encode()) for t in cmd.tips], proto),
-            encoder.set_(_key_specs(cmd, proto), proto),
+            encoder.set_([key_spec_reply(spec, proto) for spec in cmd.key_specs], proto),
             # Redis answers an empty set when there are no subcommands, an array otherwise.
             encoder.array([command_info(sub, proto) for sub in cmd.subcommands.values()])
             if cmd.subcommands
@@ -165,16 +143,16 @@ def lookup(table: CommandTable, name: bytes) -> Command | None:
 # -- COMMAND DOCS ---------------------------------------------------------------------
 
 
-def _encode_arg(arg: Arg, key_index: list[int], proto: int) -> bytes:
+def _encode_arg(arg: Arg, proto: int) -> bytes:
     pairs = [_kv("name", encoder.bulk(arg.name.encode())), _kv("type", encoder.bulk(arg.type.encode()))]
-    if arg.type == "key":
-        pairs.append(_kv("key_spec_index", encoder.integer(key_index[0])))
+    if arg.key_spec is not None:
+        pairs.append(_kv("key_spec_index", encoder.integer(arg.key_spec)))
     if arg.token is not None:
         pairs.append(_kv("token", encoder.bulk(arg.token.encode())))
     if arg.flags:
         pairs.append(_kv("flags", encoder.set_([encoder.simple(f) for f in arg.flags], proto)))
     if arg.args:
-        pairs.append(_kv("arguments", encoder.array([_encode_arg(a, key_index, proto) for a in arg.args])))
+        pairs.append(_kv("arguments", encoder.array([_encode_arg(a, proto) for a in arg.args])))
     return encoder.map_(pairs, proto)
 
 
@@ -185,10 +163,9 @@ def command_docs(cmd: Command, proto: int) -> bytes:
         _kv("group", encoder.bulk(cmd.group.encode())),
         _kv("complexity", encoder.bulk(cmd.complexity.encode())),
     ]
-    args = parse_syntax(cmd.syntax)
+    args = number_key_args(parse_syntax(cmd.syntax), len(cmd.key_specs))
     if args:
-        key_index = [0]  # every key argument refers to the one derived key spec
-        pairs.append(_kv("arguments", encoder.array([_encode_arg(a, key_index, proto) for a in args])))
+        pairs.append(_kv("arguments", encoder.array([_encode_arg(a, proto) for a in args])))
     if cmd.subcommands:
         subs = [(encoder.bulk(s.name.encode()), command_docs(s, proto)) for s in cmd.subcommands.values()]
         pairs.append(_kv("subcommands", encoder.map_(subs, proto)))
@@ -310,22 +287,22 @@ def command_list(ctx: Context, argv: list[bytes]) -> bytes:
     return encoder.bulk_array([n.encode() for n in names], ctx.proto)
 
 
-def _keys_of(ctx: Context, argv: list[bytes]) -> tuple[Command, list[int]]:
-    """The command ``argv[2:]`` names and its key positions, with GETKEYS's errors."""
+def _keys_of(ctx: Context, argv: list[bytes]) -> tuple[Command, list[tuple[int, KeySpec | None]]]:
+    """The command ``argv[2:]`` names and its keys (with the spec that found each), with GETKEYS's errors."""
     args = argv[2:]
     cmd = ctx.table.get(args[0].decode("utf-8", "replace").lower())
     if cmd is not None and cmd.subcommands:
         cmd = cmd.subcommands.get(args[1].decode("utf-8", "replace").lower())
     if cmd is None:
         raise CommandError("ERR Invalid command specified")
-    if not has_keys(cmd):
+    if not cmd.has_keys:
         raise CommandError("ERR The command has no key arguments")
     if (cmd.arity > 0 and cmd.arity != len(args)) or len(args) < -cmd.arity:
         raise CommandError("ERR Invalid number of arguments specified for command")
-    positions = cmd.key_positions(args)
-    if not positions:
+    found = cmd.keys_with_specs(args)
+    if not found:
         raise CommandError("ERR Invalid arguments specified for command")
-    return cmd, positions
+    return cmd, found
 
 
 @command(
@@ -341,8 +318,8 @@ def _keys_of(ctx: Context, argv: list[bytes]) -> tuple[Command, list[int]]:
     parent="command",
 )
 def command_getkeys(ctx: Context, argv: list[bytes]) -> bytes:
-    _, positions = _keys_of(ctx, argv)
-    return encoder.bulk_array([argv[2 + i] for i in positions], ctx.proto)
+    _, found = _keys_of(ctx, argv)
+    return encoder.bulk_array([argv[2 + i] for i, _ in found], ctx.proto)
 
 
 @command(
@@ -358,9 +335,13 @@ def command_getkeys(ctx: Context, argv: list[bytes]) -> bytes:
     parent="command",
 )
 def command_getkeysandflags(ctx: Context, argv: list[bytes]) -> bytes:
-    cmd, positions = _keys_of(ctx, argv)
-    flags = encoder.set_([encoder.simple(f) for f in key_spec_flags(cmd)], ctx.proto)
-    return encoder.array([encoder.array([encoder.bulk(argv[2 + i]), flags]) for i in positions])
+    cmd, found = _keys_of(ctx, argv)
+    args = argv[2:]
+    replies = []
+    for i, spec in found:
+        flags = [encoder.simple(f) for f in cmd.key_access_flags(args, i, spec)]
+        replies.append(encoder.array([encoder.bulk(args[i]), encoder.set_(flags, ctx.proto)]))
+    return encoder.array(replies)
 
 
 _HELP = (

@@ -14,7 +14,7 @@ from typing import cast
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
 from cacheflow.commands.errors import parse_int
-from cacheflow.commands.table import TABLE, Flag, command
+from cacheflow.commands.table import TABLE, Flag, command, index_range
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 from cacheflow.store.collection import Collection
@@ -124,10 +124,12 @@ def _delete(ctx: Context, argv: list[bytes]) -> bytes:
     -2,
     W,
     keys=(1, -1, 1),
+    key_flags=("RM", "delete"),
     categories=_KS,
     summary="Delete a key",
     complexity="O(N) where N is the number of keys that will be removed.",
     syntax="key [key ...]",
+    tips=("request_policy:multi_shard", "response_policy:agg_sum"),
 )
 def del_(ctx: Context, argv: list[bytes]) -> bytes:
     return _delete(ctx, argv)
@@ -138,11 +140,13 @@ def del_(ctx: Context, argv: list[bytes]) -> bytes:
     -2,
     W | F,
     keys=(1, -1, 1),
+    key_flags=("RM", "delete"),
     categories=_KS,
     summary="Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
     since="4.0.0",
     complexity="O(1) for each key removed regardless of its size.",
     syntax="key [key ...]",
+    tips=("request_policy:multi_shard", "response_policy:agg_sum"),
 )
 def unlink(ctx: Context, argv: list[bytes]) -> bytes:
     """Frees synchronously: dropping the last reference is all Python can do, as DEL does."""
@@ -154,10 +158,12 @@ def unlink(ctx: Context, argv: list[bytes]) -> bytes:
     -2,
     R | F,
     keys=(1, -1, 1),
+    key_flags=("RO",),
     categories=_KS,
     summary="Determine if a key exists",
     complexity="O(N) where N is the number of keys to check.",
     syntax="key [key ...]",
+    tips=("request_policy:multi_shard", "response_policy:agg_sum"),
 )
 def exists(ctx: Context, argv: list[bytes]) -> bytes:
     lookup = ctx.db.lookup_read
@@ -169,11 +175,13 @@ def exists(ctx: Context, argv: list[bytes]) -> bytes:
     -2,
     R | F,
     keys=(1, -1, 1),
+    key_flags=("RO",),
     categories=_KS,
     summary="Alters the last access time of a key(s). Returns the number of existing keys specified.",
     since="3.2.1",
     complexity="O(N) where N is the number of keys that will be touched.",
     syntax="key [key ...]",
+    tips=("request_policy:multi_shard", "response_policy:agg_sum"),
 )
 def touch(ctx: Context, argv: list[bytes]) -> bytes:
     """Counts existing keys; access times are not tracked yet, so there is nothing else to update."""
@@ -186,6 +194,7 @@ def touch(ctx: Context, argv: list[bytes]) -> bytes:
     2,
     R | F,
     keys=(1, 1, 1),
+    key_flags=("RO",),
     categories=_KS,
     summary="Determine the type stored at key",
     syntax="key",
@@ -208,6 +217,7 @@ def type_(ctx: Context, argv: list[bytes]) -> bytes:
     summary="Find all keys matching the given pattern",
     complexity="O(N) with N being the number of keys in the database.",
     syntax="pattern",
+    tips=("request_policy:all_shards", "nondeterministic_output_order"),
 )
 def keys(ctx: Context, argv: list[bytes]) -> bytes:
     """Skips keys whose TTL has passed without deleting them, as Redis's KEYS does."""
@@ -241,6 +251,7 @@ def parse_cursor(raw: bytes) -> int:
     since="2.8.0",
     complexity="O(1) for every call. O(N) for a complete iteration.",
     syntax="cursor [MATCH pattern] [COUNT count] [TYPE type]",
+    tips=("nondeterministic_output", "request_policy:special"),
 )
 def scan(ctx: Context, argv: list[bytes]) -> bytes:
     """Every key present for the whole iteration is returned (see Keyspace.scan).
@@ -265,7 +276,8 @@ def scan(ctx: Context, argv: list[bytes]) -> bytes:
         elif opt == b"MATCH":
             pattern = argv[i + 1]
         elif opt == b"TYPE":
-            type_name = argv[i + 1].lower()
+            # Redis compares with strcasecmp: ASCII case-insensitive, up to a NUL byte.
+            type_name = argv[i + 1].partition(b"\0")[0].lower()
         else:
             raise CommandError(errors.SYNTAX)
         i += 2
@@ -281,6 +293,7 @@ def scan(ctx: Context, argv: list[bytes]) -> bytes:
     R,
     categories=_KS,
     summary="Return a random key from the keyspace",
+    tips=("request_policy:all_shards", "nondeterministic_output"),
 )
 def randomkey(ctx: Context, argv: list[bytes]) -> bytes:
     return encoder.bulk_or_null(ctx.db.random_key(ctx.keyspace.rng), ctx.proto)
@@ -301,7 +314,7 @@ def _rename(ctx: Context, argv: list[bytes], nx: bool) -> bytes:
         return encoder.ZERO
     expire_at = db.expires.get(src)
     db.pop(src)
-    db.set(dst, value, expire_at)
+    db.place(dst, value, expire_at)
     ctx.effects.append([b"RENAME", src, dst])
     return encoder.ONE if nx else encoder.OK
 
@@ -311,6 +324,7 @@ def _rename(ctx: Context, argv: list[bytes], nx: bool) -> bytes:
     3,
     W,
     keys=(1, 2, 1),
+    key_specs=(index_range(1, "RW", "access", "delete"), index_range(2, "OW", "update")),
     categories=_KS,
     summary="Rename a key",
     syntax="key newkey",
@@ -324,6 +338,7 @@ def rename(ctx: Context, argv: list[bytes]) -> bytes:
     3,
     W | F,
     keys=(1, 2, 1),
+    key_specs=(index_range(1, "RW", "access", "delete"), index_range(2, "OW", "insert")),
     categories=_KS,
     summary="Rename a key, only if the new key does not exist",
     syntax="key newkey",
@@ -360,7 +375,7 @@ def move(ctx: Context, argv: list[bytes]) -> bytes:
         return encoder.ZERO
     expire_at = src.expires.get(key)
     src.pop(key)
-    dst.set(key, value, expire_at)
+    dst.place(key, value, expire_at)
     ctx.effects.append([b"MOVE", key, b"%d" % dst.index])
     return encoder.ONE
 
@@ -378,6 +393,7 @@ def _copy_touches(db_index: int, argv: list[bytes]) -> list[tuple[int, bytes | N
     -3,
     W | Flag.DENYOOM,
     keys=(1, 2, 1),
+    key_specs=(index_range(1, "RO", "access"), index_range(2, "OW", "update")),
     touches=_copy_touches,
     categories=_KS,
     summary="Copy a key",
@@ -409,7 +425,7 @@ def copy(ctx: Context, argv: list[bytes]) -> bytes:
         return encoder.ZERO
     if dst_db.lookup(dst) is not None and not replace:
         return encoder.ZERO
-    dst_db.set(dst, duplicate(value), src_db.expires.get(src))
+    dst_db.place(dst, duplicate(value), src_db.expires.get(src))
     effect = [b"COPY", src, dst]
     if dst_db is not src_db:
         effect += [b"DB", b"%d" % dst_db.index]
@@ -481,6 +497,7 @@ _EXPIRE_SYNTAX = " [NX|XX|GT|LT]"
     -3,
     W | F,
     keys=(1, 1, 1),
+    key_flags=("RW", "update"),
     categories=_KS,
     summary="Set a key's time to live in seconds",
     syntax="key seconds" + _EXPIRE_SYNTAX,
@@ -494,6 +511,7 @@ def expire(ctx: Context, argv: list[bytes]) -> bytes:
     -3,
     W | F,
     keys=(1, 1, 1),
+    key_flags=("RW", "update"),
     categories=_KS,
     summary="Set a key's time to live in milliseconds",
     since="2.6.0",
@@ -508,6 +526,7 @@ def pexpire(ctx: Context, argv: list[bytes]) -> bytes:
     -3,
     W | F,
     keys=(1, 1, 1),
+    key_flags=("RW", "update"),
     categories=_KS,
     summary="Set the expiration for a key as a UNIX timestamp",
     since="1.2.0",
@@ -522,6 +541,7 @@ def expireat(ctx: Context, argv: list[bytes]) -> bytes:
     -3,
     W | F,
     keys=(1, 1, 1),
+    key_flags=("RW", "update"),
     categories=_KS,
     summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
     since="2.6.0",
@@ -550,6 +570,7 @@ def _ttl(ctx: Context, key: bytes, in_ms: bool, absolute: bool) -> bytes:
     categories=_KS,
     summary="Get the time to live for a key in seconds",
     syntax="key",
+    tips=("nondeterministic_output",),
 )
 def ttl(ctx: Context, argv: list[bytes]) -> bytes:
     return _ttl(ctx, argv[1], in_ms=False, absolute=False)
@@ -564,6 +585,7 @@ def ttl(ctx: Context, argv: list[bytes]) -> bytes:
     summary="Get the time to live for a key in milliseconds",
     since="2.6.0",
     syntax="key",
+    tips=("nondeterministic_output",),
 )
 def pttl(ctx: Context, argv: list[bytes]) -> bytes:
     return _ttl(ctx, argv[1], in_ms=True, absolute=False)
@@ -602,6 +624,7 @@ def pexpiretime(ctx: Context, argv: list[bytes]) -> bytes:
     2,
     W | F,
     keys=(1, 1, 1),
+    key_flags=("RW", "update"),
     categories=_KS,
     summary="Remove the expiration from a key",
     since="2.2.0",
@@ -676,11 +699,13 @@ def _object_value(ctx: Context, argv: list[bytes]) -> object | None:
     3,
     R,
     keys=(2, 2, 1),
+    key_flags=("RO",),
     categories=_KS,
     summary="Inspect the internal encoding of a Redis object",
     since="2.2.3",
     syntax="key",
     parent="object",
+    tips=("nondeterministic_output",),
 )
 def object_encoding_cmd(ctx: Context, argv: list[bytes]) -> bytes:
     value = _object_value(ctx, argv)
@@ -694,11 +719,13 @@ def object_encoding_cmd(ctx: Context, argv: list[bytes]) -> bytes:
     3,
     R,
     keys=(2, 2, 1),
+    key_flags=("RO",),
     categories=_KS,
     summary="Get the number of references to the value of the key",
     since="2.2.3",
     syntax="key",
     parent="object",
+    tips=("nondeterministic_output",),
 )
 def object_refcount(ctx: Context, argv: list[bytes]) -> bytes:
     """1, except for the small integers Redis keeps as shared objects.
@@ -721,11 +748,13 @@ def object_refcount(ctx: Context, argv: list[bytes]) -> bytes:
     3,
     R,
     keys=(2, 2, 1),
+    key_flags=("RO",),
     categories=_KS,
     summary="Get the logarithmic access frequency counter of a Redis object",
     since="4.0.0",
     syntax="key",
     parent="object",
+    tips=("nondeterministic_output",),
 )
 def object_freq(ctx: Context, argv: list[bytes]) -> bytes:
     """Access frequency is not tracked (no LFU policy yet), so Redis's non-LFU error is the truth."""
@@ -739,11 +768,13 @@ def object_freq(ctx: Context, argv: list[bytes]) -> bytes:
     3,
     R,
     keys=(2, 2, 1),
+    key_flags=("RO",),
     categories=_KS,
     summary="Get the time since a Redis object was last accessed",
     since="2.2.3",
     syntax="key",
     parent="object",
+    tips=("nondeterministic_output",),
 )
 def object_idletime(ctx: Context, argv: list[bytes]) -> bytes:
     """An error rather than a made-up number: per-key access times (~40 bytes a key) arrive with eviction."""

@@ -219,7 +219,7 @@ def _zadd_generic(ctx: Context, argv: list[bytes], flags: int, first: int) -> by
     summary="Add one or more members to a sorted set, or update its score if it already exists",
     since="1.2.0",
     complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-    syntax="key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]",
+    syntax="key [NX|XX] [GT|LT] [CH=change] [INCR=increment] score member [score member ...]",
 )
 def zadd(ctx: Context, argv: list[bytes]) -> bytes:
     if len(argv) == 4:

@@ -368,6 +368,7 @@ def getex(ctx: Context, argv: list[bytes]) -> bytes:
     summary="Get the values of all the given keys",
     complexity="O(N) where N is the number of keys to retrieve.",
     syntax="key [key ...]",
+    tips=("request_policy:multi_shard",),
 )
 def mget(ctx: Context, argv: list[bytes]) -> bytes:
     lookup = ctx.db.lookup_read
@@ -396,6 +397,7 @@ def _check_pairs(argv: list[bytes], name: str) -> None:
     since="1.0.1",
     complexity="O(N) where N is the number of keys to set.",
     syntax="key value [key value ...]",
+    tips=("request_policy:multi_shard", "response_policy:all_succeeded"),
 )
 def mset(ctx: Context, argv: list[bytes]) -> bytes:
     _check_pairs(argv, "mset")
@@ -418,6 +420,7 @@ def mset(ctx: Context, argv: list[bytes]) -> bytes:
     since="1.0.1",
     complexity="O(N) where N is the number of keys to set.",
     syntax="key value [key value ...]",
+    tips=("request_policy:multi_shard", "response_policy:agg_min"),
 )
 def msetnx(ctx: Context, argv: list[bytes]) -> bytes:
     _check_pairs(argv, "msetnx")

@@ -25,6 +25,7 @@ from servers import ROOT, ServerProcess, cacheflow_server, free_port, real_redis
 from wire import Wire
 
 from cacheflow import REDIS_COMPAT_VERSION
+from cacheflow.commands.table import KeySpec, legacy_range
 
 MY_FAMILIES = {"info", "config", "command", "client", "time", "lastsave", "shutdown", "memory", "debug"}
 LOG_LINE = re.compile(r"^\d+:[MCSX] \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] .+$")
@@ -461,6 +462,21 @@ def infos(cacheflow: ServerProcess, real_redis: ServerProcess) -> tuple[dict[str
     return command_entries(cacheflow.port), command_entries(real_redis.port)
 
 
+# Commands whose real key specs are not the single default one and whose family has not
+# declared them yet (skipped by the key-spec comparisons until it does; lists and sorted
+# sets were the last, and have).
+AWAITING_KEY_SPECS: set[str] = set()
+
+
+# Arities of Redis 7.2, whose extra options CacheFlow implements (ZRANK/ZREVRANK ... WITHSCORE).
+NEWER_ARITY = {"zrank", "zrevrank"}
+
+
+def key_specs(entry: list[Any]) -> list[dict[str, Any]]:
+    """The key specs of a parsed COMMAND INFO entry, flags as a sorted list (they form a set)."""
+    return [{k.decode(): sorted(v) if k == b"flags" else v for k, v in spec.items()} for spec in entry[8]]
+
+
 def test_command_count_and_list_agree_with_the_table(cacheflow: ServerProcess) -> None:
     entries = parsed(cacheflow.port, "COMMAND")
     assert parsed(cacheflow.port, "COMMAND", "COUNT") == len(entries)
@@ -478,23 +494,89 @@ def test_command_info_matches_redis_for_every_shared_command(
     assert len(shared) > 60
     for name in shared:
         o, t = ours[name], theirs[name]
-        assert o[1] == t[1], (name, "arity")
+        assert o[1] == t[1] or name in NEWER_ARITY, (name, "arity")
         assert set(o[2]) == set(t[2]), (name, "flags")
         assert o[3:6] == t[3:6], (name, "first/last/step")
         assert set(o[6]) == set(t[6]), (name, "ACL categories")
         assert {s[0] for s in o[9]} <= {s[0] for s in t[9]} | {b"client|setinfo", b"client|no-touch"}, name
-        if len(t[8]) == 1:  # one key spec: the derived spec must find the same keys
-            assert [(s[b"begin_search"], s[b"find_keys"]) for s in o[8]] == [
-                (s[b"begin_search"], s[b"find_keys"]) for s in t[8]
-            ], (name, "key specs")
-        if name.split("|")[0] in MY_FAMILIES:
-            assert set(o[7]) == set(t[7]), (name, "tips")
-            assert [sorted(s[b"flags"]) for s in o[8]] == [sorted(s[b"flags"]) for s in t[8]], name
+        assert o[7] == t[7], (name, "tips")  # in Redis's declaration order
+        if name not in AWAITING_KEY_SPECS:
+            assert key_specs(o) == key_specs(t), (name, "key specs")
+
+
+def test_awaiting_key_specs_only_names_commands_that_still_differ(
+    infos: tuple[dict[str, list[Any]], dict[str, list[Any]]],
+) -> None:
+    """Once a family declares its specs, its names must leave AWAITING_KEY_SPECS so they are compared."""
+    ours, theirs = infos
+    settled = {name for name in AWAITING_KEY_SPECS if name in ours and key_specs(ours[name]) == key_specs(theirs[name])}
+    assert not settled
+
+
+def test_key_spec_comparison_covers_multi_spec_keynum_and_notes(
+    infos: tuple[dict[str, list[Any]], dict[str, list[Any]]],
+) -> None:
+    ours, theirs = infos
+    compared = set(ours) & set(theirs) - AWAITING_KEY_SPECS
+    assert {"rename", "renamenx", "copy", "smove", "sinterstore", "bitop", "pfmerge"} <= {
+        n for n in compared if len(theirs[n][8]) > 1
+    }
+    assert key_specs(ours["sintercard"])[0]["find_keys"][b"type"] == b"keynum"
+    assert {"set", "getex", "pfcount", "bitfield"} <= {n for n in compared if b"notes" in (theirs[n][8] or [{}])[0]}
+    assert [n for n in compared if b"movablekeys" in ours[n][2]] == [
+        n for n in compared if b"movablekeys" in theirs[n][2]
+    ]
+
+
+def to_key_spec(raw: dict[bytes, Any]) -> KeySpec:
+    """A key spec of the real server's COMMAND INFO as a declaration."""
+    begin, find = raw[b"begin_search"], raw[b"find_keys"]
+    b_spec, f_spec = begin[b"spec"], find[b"spec"]
+    fields: dict[str, Any] = {
+        "flags": tuple(f.decode() for f in raw[b"flags"]),
+        "notes": raw.get(b"notes", b"").decode(),
+        "begin": begin[b"type"].decode(),
+        "find": find[b"type"].decode(),
+    }
+    if fields["begin"] == "index":
+        fields["index"] = b_spec[b"index"]
+    elif fields["begin"] == "keyword":
+        fields.update(keyword=b_spec[b"keyword"].decode(), startfrom=b_spec[b"startfrom"])
+    if fields["find"] == "range":
+        fields.update(lastkey=f_spec[b"lastkey"], keystep=f_spec[b"keystep"], limit=f_spec[b"limit"])
+    elif fields["find"] == "keynum":
+        fields.update(keynumidx=f_spec[b"keynumidx"], firstkey=f_spec[b"firstkey"], keystep=f_spec[b"keystep"])
+    return KeySpec(**fields)
+
+
+def test_legacy_key_range_is_derived_from_key_specs_as_redis_does(
+    infos: tuple[dict[str, list[Any]], dict[str, list[Any]]],
+) -> None:
+    """Every real command's (first, last, step) follows from its specs by ``legacy_range``; so do ours."""
+    ours, theirs = infos
+    for entries in (theirs, ours):
+        for name, entry in entries.items():
+            if name in AWAITING_KEY_SPECS and entries is ours:
+                continue
+            specs = tuple(to_key_spec(s) for s in entry[8])
+            assert list(legacy_range(specs)) == entry[3:6], name
 
 
 def test_command_info_wire_format_matches_redis(cacheflow: ServerProcess, real_redis: ServerProcess) -> None:
+    names = (
+        "memory|usage",
+        "lastsave",
+        "config|set",
+        "info",
+        "nosuch",
+        "rename",
+        "set",
+        "sintercard",
+        "bitop",
+        "pfcount",
+    )
     for proto in (2, 3):
-        for name in ("memory|usage", "lastsave", "config|set", "info", "nosuch"):
+        for name in names:
             ours = Wire(cacheflow.port, proto).call("COMMAND", "INFO", name)
             theirs = Wire(real_redis.port, proto).call("COMMAND", "INFO", name)
             assert ours == theirs, (proto, name)
@@ -527,9 +609,10 @@ def all_docs(port: int) -> dict[str, dict[bytes, Any]]:
     return out
 
 
-# Differences on purpose: CacheFlow documents CLIENT KILL's MAXAGE (Redis 7.4) and, like
-# Redis 7.2, the arguments of COMMAND GETKEYS/GETKEYSANDFLAGS and DEBUG.
-DOCS_ARGUMENTS_DIFFER = {"client|kill", "command|getkeys", "command|getkeysandflags", "debug"}
+# Differences on purpose: CacheFlow documents CLIENT KILL's MAXAGE (Redis 7.4), ZRANK's and
+# ZREVRANK's WITHSCORE (Redis 7.2) and, like Redis 7.2, the arguments of COMMAND
+# GETKEYS/GETKEYSANDFLAGS and DEBUG.
+DOCS_ARGUMENTS_DIFFER = {"client|kill", "command|getkeys", "command|getkeysandflags", "debug", "zrank", "zrevrank"}
 
 
 def test_command_docs_match_redis(cacheflow: ServerProcess, real_redis: ServerProcess) -> None:
@@ -550,6 +633,31 @@ def test_command_docs_match_redis(cacheflow: ServerProcess, real_redis: ServerPr
         }
 
 
+def key_spec_indexes(args: list[dict[bytes, Any]]) -> list[tuple[str, int]]:
+    """(name, key_spec_index) of every argument that has one, depth first."""
+    out: list[tuple[str, int]] = []
+    for arg in args:
+        if b"key_spec_index" in arg:
+            out.append((arg[b"type"].decode(), arg[b"key_spec_index"]))
+        out += key_spec_indexes(arg.get(b"arguments", []))
+    return out
+
+
+def test_command_docs_key_spec_indexes_match_redis(cacheflow: ServerProcess, real_redis: ServerProcess) -> None:
+    ours = all_docs(cacheflow.port)
+    theirs = all_docs(real_redis.port)
+    shared = sorted(set(ours) & set(theirs) - AWAITING_KEY_SPECS - DOCS_ARGUMENTS_DIFFER)
+    multi = set()
+    for name in shared:
+        o = key_spec_indexes(ours[name].get(b"arguments", []))
+        t = key_spec_indexes(theirs[name].get(b"arguments", []))
+        assert o == t, name
+        if len({i for _, i in t}) > 1:
+            multi.add(name)
+    assert {"rename", "smove", "copy", "bitop", "sinterstore", "pfmerge"} <= multi
+    assert key_spec_indexes(ours["lcs"][b"arguments"]) == [("key", 0), ("key", 0)]
+
+
 def test_command_docs_wire_format_matches_redis(cacheflow: ServerProcess, real_redis: ServerProcess) -> None:
     """Byte for byte, once the names Redis picks by hand for one-ofs and per-argument ``since`` are masked."""
 
@@ -558,7 +666,7 @@ def test_command_docs_wire_format_matches_redis(cacheflow: ServerProcess, real_r
         return re.sub(rb"\$\d+\r\n(?:" + names + rb")\r\n", b"$1\r\nX\r\n", reply)
 
     for proto in (2, 3):
-        for name in ("memory|usage", "command|list", "command|count", "nosuch"):
+        for name in ("memory|usage", "command|list", "command|count", "nosuch", "rename", "sintercard"):
             ours = Wire(cacheflow.port, proto).call("COMMAND", "DOCS", name)
             theirs = Wire(real_redis.port, proto).call("COMMAND", "DOCS", name)
             assert masked(ours, rb"module-name_category_pattern") == masked(theirs, rb"filterby"), (proto, name)
@@ -567,14 +675,49 @@ def test_command_docs_wire_format_matches_redis(cacheflow: ServerProcess, real_r
 GETKEYS = [
     ("get", "a"),
     ("set", "a", "b"),
+    ("set", "a", "b", "GET"),
+    ("set", "a", "b", "ex", "10", "get"),
     ("mset", "a", "b", "c", "d"),
+    ("mset", "a", "b", "c"),
+    ("msetnx", "a", "b"),
     ("memory", "usage", "k"),
+    ("object", "encoding", "k"),
     ("set", "a"),
     ("nosuch", "a"),
     ("config", "get", "x"),
     ("client", "nosuch"),
     ("config|get", "x"),
     ("get",),
+    ("rename", "a", "b"),
+    ("renamenx", "a", "b"),
+    ("copy", "a", "b", "DB", "1"),
+    ("smove", "a", "b", "m"),
+    ("del", "a", "b", "c"),
+    ("unlink", "a"),
+    ("exists", "a", "b"),
+    ("sinterstore", "d", "a", "b"),
+    ("sunionstore", "d", "a"),
+    ("sintercard", "2", "a", "b", "LIMIT", "1"),
+    ("sintercard", "3", "a", "b"),
+    ("sintercard", "0", "a"),
+    ("sintercard", "-1", "a"),
+    ("sintercard", "x", "a"),
+    ("sintercard", "01", "a"),
+    ("bitop", "and", "d", "a", "b"),
+    ("bitop", "not", "d", "a"),
+    ("bitfield", "k", "get", "u8", "0"),
+    ("bitfield", "k", "get", "u8", "0", "overflow", "sat", "get", "i4", "1"),
+    ("bitfield", "k", "get", "u8", "0", "set", "u8", "0", "1"),
+    ("bitfield", "k", "get", "u8"),
+    ("bitfield", "k"),
+    ("bitfield_ro", "k", "get", "u8", "0"),
+    ("pfcount", "a", "b"),
+    ("pfmerge", "d", "a", "b"),
+    ("pfmerge", "d"),
+    ("getex", "k", "persist"),
+    ("hset", "h", "f", "v"),
+    ("watch", "a", "b"),
+    ("lcs", "a", "b"),
 ]
 
 
@@ -585,10 +728,7 @@ def test_command_getkeys_matches_redis(
     for sub in ("GETKEYS", "GETKEYSANDFLAGS"):
         ours = parsed_or_error(cacheflow.port, "COMMAND", sub, *args)
         theirs = parsed_or_error(real_redis.port, "COMMAND", sub, *args)
-        if sub == "GETKEYS" or isinstance(theirs, str):
-            assert ours == theirs
-        else:  # the keys agree; access flags are only declared for CacheFlow's own command families
-            assert [k for k, _ in ours] == [k for k, _ in theirs]
+        assert ours == theirs  # GETKEYSANDFLAGS: flags in Redis's order, as the wire carries them
 
 
 def test_command_list_filters(cacheflow: ServerProcess, real_redis: ServerProcess) -> None:

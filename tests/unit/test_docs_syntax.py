@@ -9,7 +9,7 @@ hand and the parser derives by joining the children's names.
 import pytest
 
 from cacheflow.commands import TABLE
-from cacheflow.commands.docs_syntax import SyntaxSpecError, display_syntax, parse_syntax
+from cacheflow.commands.docs_syntax import Arg, SyntaxSpecError, display_syntax, number_key_args, parse_syntax
 
 
 def tree(syntax: str) -> list[dict[str, object]]:
@@ -193,6 +193,68 @@ def test_malformed_syntax_is_reported(bad: str) -> None:
 
 def test_display_syntax_drops_type_annotations_only() -> None:
     assert display_syntax("key [increment:double] ip:port <a:integer|b>") == "key [increment] ip:port <a|b>"
+
+
+def test_display_syntax_drops_key_spec_marks_and_token_names() -> None:
+    assert display_syntax("key [BY pattern@1] [CH=change] [==equal|~] x:integer@2") == "key [BY pattern] [CH] [=|~] x"
+
+
+def test_a_named_token_keeps_its_text_and_takes_the_name() -> None:
+    assert tree("key [CH=change] [INCR=increment] [ALPHA=sorting]") == [
+        {"name": "key", "type": "key"},
+        {"name": "change", "type": "pure-token", "token": "CH", "flags": ["optional"]},
+        {"name": "increment", "type": "pure-token", "token": "INCR", "flags": ["optional"]},
+        {"name": "sorting", "type": "pure-token", "token": "ALPHA", "flags": ["optional"]},
+    ]
+    assert tree("[==equal|~=approximately]")[0]["arguments"] == [
+        {"name": "equal", "type": "pure-token", "token": "="},
+        {"name": "approximately", "type": "pure-token", "token": "~"},
+    ]
+
+
+def key_specs_of(syntax: str, spec_count: int) -> list[tuple[str, int | None]]:
+    out: list[tuple[str, int | None]] = []
+
+    def walk(args: list[Arg]) -> None:
+        for a in args:
+            if a.key_spec is not None:
+                out.append((a.name, a.key_spec))
+            walk(a.args)
+
+    walk(number_key_args(parse_syntax(syntax), spec_count))
+    return out
+
+
+def test_key_arguments_take_the_key_specs_in_order() -> None:
+    assert key_specs_of("key newkey", 2) == [("key", 0), ("newkey", 1)]
+    assert key_specs_of("source destination <LEFT|RIGHT> <LEFT|RIGHT>", 2) == [("source", 0), ("destination", 1)]
+    assert key_specs_of("destination numkeys key [key ...] [WEIGHTS weight [weight ...]]", 2) == [
+        ("destination", 0),
+        ("key", 1),
+    ]
+    assert key_specs_of("operation destkey key [key ...]", 2) == [("destkey", 0), ("key", 1)]
+    assert key_specs_of("key [key ...]", 1) == [("key", 0)]
+
+
+def test_extra_key_arguments_share_the_last_spec() -> None:
+    assert key_specs_of("key1:key key2:key [LEN] [IDX]", 1) == [("key1", 0), ("key2", 0)]
+
+
+def test_a_marked_argument_points_at_its_spec_and_the_count_resumes_after_it() -> None:
+    syntax = "key [BY pattern@1] [GET pattern@1 [GET pattern@1 ...]] [ALPHA=sorting] [STORE destination]"
+    assert key_specs_of(syntax, 3) == [("key", 0), ("pattern", 1), ("pattern", 1), ("destination", 2)]
+    assert tree("[BY pattern@1]") == [
+        {"name": "pattern", "type": "pattern", "key_spec_index": 1, "token": "BY", "flags": ["optional"]}
+    ]
+
+
+def test_every_key_argument_points_at_a_declared_spec() -> None:
+    """COMMAND DOCS must never name a key spec COMMAND INFO does not list, nor leave specs without arguments."""
+    for cmd in TABLE.all_with_subcommands():
+        indexes = [i for _, i in key_specs_of(cmd.syntax, len(cmd.key_specs))]
+        if cmd.key_specs:
+            assert indexes, cmd.name
+        assert all(i is not None and 0 <= i < len(cmd.key_specs) for i in indexes), cmd.name
 
 
 def test_every_declared_command_syntax_parses() -> None:
