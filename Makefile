@@ -4,12 +4,26 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 PORT    ?= 6379
 
-.PHONY: run test lint typecheck layers unit bench soak redis-deps commands-table clean
+.PHONY: run test lint typecheck layers unit bench soak redis-deps native commands-table clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+# The request path compiled to C by mypyc (scripts/build_native.py says why and which modules).
+# Rebuilt whenever any source changes, since compiled code depends on the types it imports.
+NATIVE_STAMP := build/native/.stamp
+SOURCES := $(shell find cacheflow -name '*.py')
+
+$(NATIVE_STAMP): $(STAMP) $(SOURCES) scripts/build_native.py
+	@command -v cc >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc)
+	@mkdir -p build/native
+	@echo "Compiling the request path with mypyc (about a minute)"
+	@$(PY) scripts/build_native.py >build/native/build.log 2>&1 || (tail -40 build/native/build.log; exit 1)
+	@touch $@
+
+native: $(NATIVE_STAMP)
 
 # Debian's redis-server and redis-tools: differential tests and benchmarks compare against them.
 redis-deps:
@@ -18,7 +32,7 @@ redis-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools; \
 	fi
 
-run: $(STAMP)
+run: $(STAMP) $(NATIVE_STAMP)
 	$(VENV)/bin/cacheflow-server --bind 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)
@@ -34,12 +48,13 @@ layers: $(STAMP)
 commands-table: $(STAMP)
 	$(PY) scripts/commands_table.py --write
 
-test: $(STAMP) redis-deps lint typecheck layers
+test: $(STAMP) $(NATIVE_STAMP) redis-deps lint typecheck layers
 	$(PY) scripts/commands_table.py --check
 	$(PY) -m pytest -p no:cacheprovider
 
-bench: $(STAMP) redis-deps
+bench: $(STAMP) $(NATIVE_STAMP) redis-deps
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build
+	find cacheflow -name '*.so' -delete

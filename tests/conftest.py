@@ -16,6 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pair import Pair, open_pair
 from servers import ServerProcess, cacheflow_server, real_redis_server
 
+from cacheflow.server.native import compiled_modules
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    stale = [name for name, is_stale in compiled_modules() if is_stale]
+    if stale:
+        pytest.exit(f"compiled modules older than their source: {', '.join(stale)}; run `make native`", returncode=2)
+
 
 @pytest.fixture(scope="session")
 def cacheflow() -> Iterator[ServerProcess]:

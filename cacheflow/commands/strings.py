@@ -161,9 +161,8 @@ def get(ctx: Context, argv: list[bytes]) -> bytes:
             return _NULL2 if ctx.proto == 2 else encoder.NULL_RESP3
     else:
         db.hits += 1
-    cls = value.__class__
-    if cls is bytes or cls is bytearray:
-        return b"$%d\r\n%b\r\n" % (len(value), value)  # type: ignore[arg-type]
+    if isinstance(value, (bytes, bytearray)):
+        return encoder.bulk(value)
     raise CommandError(WRONGTYPE)
 
 

@@ -18,6 +18,7 @@ from cacheflow.config.file import ConfigFileError, Directive, parse_directives
 from cacheflow.config.schema import PARAMS, Config, ConfigError, lookup, quote
 from cacheflow.server import logging_setup
 from cacheflow.server.app import Server
+from cacheflow.server.native import compiled_modules
 
 log = logging.getLogger("cacheflow")
 # Where redis-server writes its pid when daemonized without a pidfile.
@@ -213,6 +214,13 @@ async def _run(server: Server, pidfile: str = "") -> int:
     if pidfile:
         _write_pidfile(pidfile)
     log.info("Server initialized")
+    compiled = compiled_modules()
+    stale = [name for name, is_stale in compiled if is_stale]
+    if stale:
+        log.warning("Compiled modules older than their source, running stale code: %s (run make)", ", ".join(stale))
+    log.info(
+        "Request path: %s", f"compiled ({len(compiled)} modules)" if compiled else "interpreted (run make to compile)"
+    )
     log.info("Ready to accept connections tcp (port %d)", server.config.port)
     assert server.stopped is not None
     await server.stopped

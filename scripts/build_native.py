@@ -1,0 +1,48 @@
+"""Compile the request path to C with mypyc, in place; ``make`` runs it whenever a source changes.
+
+Why: the interpreter's per-request cost (attribute lookups, calls, bytecode
+dispatch) was about half of a GET's instructions, and no amount of trimming
+Python closed the gap to Redis (README "Performance").  mypyc compiles our own
+type-hinted modules unchanged, so the Python source stays the one truth: the
+package still runs interpreted when the extensions are absent, only slower.
+
+The modules listed are those every request passes through.  They form one
+group whose shared library lives inside the package (``cacheflow.native``),
+so an editable install finds it from any working directory.  Invariant: an
+extension must never be older than its source, or Python would import stale
+code; the Makefile's stamp and tests/conftest.py both check that.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from mypyc.build import mypycify
+from setuptools import setup
+
+NATIVE_MODULES = [
+    "cacheflow/resp/encoder.py",
+    "cacheflow/store/keyspace.py",
+    "cacheflow/commands/context.py",
+    "cacheflow/commands/table.py",
+    "cacheflow/commands/strings.py",
+    "cacheflow/engine/effects.py",
+    "cacheflow/engine/engine.py",
+    "cacheflow/server/connection.py",
+    "cacheflow/server/app.py",
+]
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--list"]:
+        print(" ".join(NATIVE_MODULES))
+        sys.exit(0)
+    setup(
+        name="cacheflow-native",
+        ext_modules=mypycify(NATIVE_MODULES, group_name="cacheflow.native", opt_level="3"),
+        script_args=["build_ext", "--inplace", "--build-temp", "build/native"],
+    )
+    # build_ext leaves an extension untouched when its generated C did not change (an edit to a
+    # docstring, say); it is current all the same, so mark it as newer than its source.
+    for module in NATIVE_MODULES:
+        for ext in Path(module).parent.glob(Path(module).stem + ".*.so"):
+            os.utime(ext)
