@@ -68,6 +68,8 @@ def _flags(ctx: Context) -> str:
         f += "P"
     if ctx.in_multi:
         f += "x"
+    if ctx.blocked is not None:
+        f += "b"
     if ctx.watch_dirty:
         f += "d"
     if ctx.close_after_reply:
@@ -383,6 +385,35 @@ def client_unpause(ctx: Context, argv: list[bytes]) -> bytes:
     return encoder.OK
 
 
+@_sub(
+    "unblock",
+    -3,
+    _ADMIN,
+    "Unblock a client blocked in a blocking command from a different connection",
+    "5.0.0",
+    complexity="O(log N) where N is the number of client connections",
+    syntax="client-id [TIMEOUT|ERROR]",
+)
+def client_unblock(ctx: Context, argv: list[bytes]) -> bytes:
+    """As Redis: the reason is checked before the id, and an unknown or unblocked id answers 0."""
+    if len(argv) > 4:
+        raise CommandError(
+            f"ERR unknown subcommand or wrong number of arguments for '{argv[1].decode('utf-8', 'replace')}'. "
+            "Try CLIENT HELP."
+        )
+    error = False
+    if len(argv) == 4:
+        reason = argv[3].lower()
+        if reason == b"error":
+            error = True
+        elif reason != b"timeout":
+            raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+    target = ctx.server.client_by_id(errors.parse_int(argv[2]))
+    if target is None or target.blocked is None:
+        return encoder.ZERO
+    return encoder.ONE if ctx.engine.unblock(target, error) else encoder.ZERO
+
+
 @_sub("reply", 3, _F, "Instruct the server whether to reply to commands", "3.2.0", syntax="ON|OFF|SKIP")
 def client_reply(ctx: Context, argv: list[bytes]) -> bytes:
     mode = argv[2].lower()
@@ -440,6 +471,8 @@ _HELP = (
     "    Set client meta attr. Options are:",
     "    * LIB-NAME: the client lib name.",
     "    * LIB-VER: the client lib version.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "NO-TOUCH (ON|OFF)",

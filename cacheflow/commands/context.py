@@ -7,6 +7,7 @@ the keyspace (other clients, shutdown, config files) through ``ctx.server``,
 an interface the server implements.  Handlers never do I/O themselves.
 """
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cacheflow.store.keyspace import Database, Keyspace
@@ -77,6 +78,10 @@ class ServerServices(Protocol):
 ATTENTION_REPLY_MODE = 1
 ATTENTION_CLOSE = 2
 ATTENTION_OUTPUT_LIMIT = 4  # set by the server while client-output-buffer-limit is active
+ATTENTION_BLOCKED = 8  # set by the engine while the client waits in a blocking command (engine/blocking.py)
+
+# A blocked client's server: (its session, a key that may be ready) -> its reply, or None to keep waiting.
+ServeFn = Callable[["Context", bytes], bytes | None]
 
 
 class EngineServices(Protocol):
@@ -91,6 +96,14 @@ class EngineServices(Protocol):
     def discard_transaction(self, ctx: "Context") -> None: ...
 
     def resolve(self, argv: list[bytes]) -> "Command": ...
+
+    def block(self, ctx: "Context", keys: list[bytes], serve: ServeFn, deadline_ms: int | None) -> bytes:
+        """Block ``ctx`` until ``serve`` answers for one of ``keys`` (see engine/blocking.py)."""
+        ...
+
+    def unblock(self, ctx: "Context", error: bool) -> bool:
+        """CLIENT UNBLOCK: False when ``ctx`` is not blocked."""
+        ...
 
 
 class Context:
@@ -129,6 +142,8 @@ class Context:
         "watched",
         "watch_dirty",
         "kind",
+        "blocked",
+        "deny_blocking",
     )
 
     def __init__(
@@ -174,6 +189,8 @@ class Context:
         self.watched: dict[tuple[int, bytes], bool] = {}  # (db, key) -> existed when watched
         self.watch_dirty = False
         self.kind = "normal"
+        self.blocked: object | None = None  # the engine's record while blocked (BLPOP...), else None
+        self.deny_blocking = False  # True while EXEC runs: blocking commands answer as on timeout
 
     @property
     def reply_mode(self) -> int:

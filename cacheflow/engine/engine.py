@@ -2,8 +2,10 @@
 
 lookup -> arity -> authentication -> MULTI queueing -> handler.  The reply is
 returned as encoded bytes; the write effects the handler appended to
-``ctx.effects`` are published on the effect stream after it returns.  Nothing
-here performs I/O, so the whole command path is testable without sockets.
+``ctx.effects`` are published on the effect stream after it returns.  After a
+top-level command (or a whole EXEC) that made keys ready, clients blocked on
+them are served (engine/blocking.py).  Nothing here performs I/O, so the
+whole command path is testable without sockets.
 
 Hot-path rules: command lookup is a dict hit on the name exactly as the client
 sent it (the lower- and upper-case spellings are precomputed, others cached),
@@ -15,8 +17,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from cacheflow.commands.context import Context
+from cacheflow.commands.context import Context, ServeFn
 from cacheflow.commands.table import MULTI_IMMEDIATE, Command, CommandTable, Flag
+from cacheflow.engine.blocking import BlockingRegistry
 from cacheflow.engine.effects import EffectStream
 from cacheflow.engine.watch import WatchRegistry
 from cacheflow.resp import encoder
@@ -54,7 +57,18 @@ class ErrorStats:
 
 
 class Engine:
-    __slots__ = ("table", "keyspace", "effects", "watches", "errors", "_lookup", "_plain", "_clock_ns")
+    __slots__ = (
+        "table",
+        "keyspace",
+        "effects",
+        "watches",
+        "errors",
+        "blocking",
+        "_ready",
+        "_lookup",
+        "_plain",
+        "_clock_ns",
+    )
 
     def __init__(self, table: CommandTable, keyspace: Keyspace) -> None:
         self.table = table
@@ -62,6 +76,9 @@ class Engine:
         self.effects = EffectStream()
         self.watches = WatchRegistry(table, keyspace, self.effects)
         self.errors = ErrorStats()
+        self.blocking = BlockingRegistry(table, self.effects, self.errors)
+        # Keys that may serve blocked clients; non-empty only while someone is blocked.
+        self._ready = self.blocking.ready
         self._clock_ns: Callable[[], int] = time.perf_counter_ns
         self._lookup: dict[bytes, Command] = {}
         for cmd in table:
@@ -70,14 +87,16 @@ class Engine:
         # The hot path's table: spellings of commands without subcommands.
         self._plain = {name: cmd for name, cmd in self._lookup.items() if not cmd.subcommands}
         keyspace.on_expired = self._on_expired
+        keyspace.on_fields_expired = self._on_expired
 
     @property
     def commands_processed(self) -> int:
         """total_commands_processed: every executed command, as counted per command."""
         return sum(c.calls for c in self.table.all_with_subcommands())
 
-    def _on_expired(self, db_index: int, key: bytes) -> None:
-        self.effects.publish(db_index, [[b"DEL", key]])
+    def _on_expired(self, db_index: int, key: bytes, fields: list[bytes] | None = None) -> None:
+        """An expired key is a DEL; hash fields reclaimed by their TTL are an HDEL of those fields."""
+        self.effects.publish(db_index, [[b"DEL", key] if fields is None else [b"HDEL", key, *fields]])
 
     def find(self, name: bytes) -> Command | None:
         """The command called ``name`` in any letter case."""
@@ -141,6 +160,8 @@ class Engine:
         if ctx.effects:
             self.effects.publish(ctx.db.index, ctx.effects)
             ctx.effects = []
+            if self._ready:
+                self.blocking.serve_ready()
         return reply
 
     def _gate(self, ctx: Context, argv: list[bytes]) -> bytes:
@@ -163,7 +184,10 @@ class Engine:
                 return self._reject(CommandError("ERR Command not allowed inside a transaction"), cmd)
             ctx.multi_queue.append((cmd, argv))
             return encoder.QUEUED
-        return self.call(ctx, cmd, argv)
+        reply = self.call(ctx, cmd, argv)
+        if self._ready:  # after the whole command, EXEC included, as Redis serves blocked clients
+            self.blocking.serve_ready()
+        return reply
 
     def call(self, ctx: Context, cmd: Command, argv: list[bytes]) -> bytes:
         """Run a resolved command's handler, account for it and publish its effects.
@@ -224,8 +248,20 @@ class Engine:
             return self._fail(_EXECABORT)
         if dirty:
             return encoder.null_array(ctx.proto)
-        replies = [self.call(ctx, cmd, argv) for cmd, argv in queue]
+        ctx.deny_blocking = True
+        try:
+            replies = [self.call(ctx, cmd, argv) for cmd, argv in queue]
+        finally:
+            ctx.deny_blocking = False
         return encoder.array(replies)
+
+    # -- blocking commands (engine/blocking.py) -----------------------------------
+
+    def block(self, ctx: Context, keys: list[bytes], serve: ServeFn, deadline_ms: int | None) -> bytes:
+        return self.blocking.block(ctx, keys, serve, deadline_ms)
+
+    def unblock(self, ctx: Context, error: bool) -> bool:
+        return self.blocking.unblock(ctx, error)
 
     def discard_transaction(self, ctx: Context) -> None:
         ctx.in_multi = False

@@ -37,6 +37,7 @@ log = logging.getLogger("cacheflow")
 _RESERVED_FDS = 32
 _EXPIRE_SAMPLE = 20
 _EXPIRE_ACCEPTABLE_STALE = 10  # percent
+_FIELD_EXPIRE_LIMIT = 1000  # hash fields reclaimed per database per cron run
 _METRIC_SAMPLES = 16  # as Redis: instantaneous metrics average 16 samples taken every 100 ms
 _METRIC_PERIOD_MS = 100
 _PROTECTED_MODE_DENIED = (
@@ -101,6 +102,9 @@ class Server:
         self.last_save_time = int(time.time())
         self._soft_limit_since: dict[int, float] = {}
         self._cron_handle: asyncio.TimerHandle | None = None
+        # Blocked clients with a timeout (BLPOP...): client id -> the timer that times them out.
+        self._block_timers: dict[int, asyncio.TimerHandle] = {}
+        self.engine.blocking.on_unblocked = self._unblocked
         self.active_expire_enabled = True
         self.used_memory_peak = 0
         self.replid = os.urandom(20).hex()
@@ -260,6 +264,7 @@ class Server:
         if ctx is None or self.connections.get(ctx.id) is not conn:
             return
         del self.connections[ctx.id]
+        self.forget_blocked(ctx)
         self.engine.discard_transaction(ctx)
         self._soft_limit_since.pop(ctx.id, None)
 
@@ -275,6 +280,41 @@ class Server:
         except ValueError:
             return None
         return _PROTECTED_MODE_DENIED
+
+    # -- blocked clients (BLPOP...; the registry is engine/blocking.py) ---------
+
+    def client_blocked(self, conn: Connection) -> None:
+        """A request just blocked ``conn``'s client: arm its timeout, if it has one."""
+        ctx = conn.ctx
+        deadline = self.engine.blocking.deadline(ctx)
+        if deadline is None or self.loop is None:
+            return
+        delay = max(0, deadline - self.clock.now_ms()) / 1000
+        self._block_timers[ctx.id] = self.loop.call_later(delay, self._block_timed_out, ctx)
+
+    def _block_timed_out(self, ctx: Context) -> None:
+        self._block_timers.pop(ctx.id, None)
+        self.engine.blocking.time_out(ctx)
+
+    def _unblocked(self, ctx: Context, reply: bytes) -> None:
+        """The engine unblocked a client (served, timed out, CLIENT UNBLOCK): reply, then run its input."""
+        timer = self._block_timers.pop(ctx.id, None)
+        if timer is not None:
+            timer.cancel()
+        conn = self.connections.get(ctx.id)
+        if conn is None:
+            return
+        if ctx.reply_mode != 1:  # CLIENT REPLY OFF drops it, as every reply
+            conn.write_reply(reply)
+        if self.loop is not None:
+            self.loop.call_soon(conn.resume)  # as Redis's unblocked_clients, processed after this event
+
+    def forget_blocked(self, ctx: Context) -> None:
+        """The client is going away: drop its wait (and timer) without replying."""
+        self.engine.blocking.forget(ctx)
+        timer = self._block_timers.pop(ctx.id, None)
+        if timer is not None:
+            timer.cancel()
 
     # -- output buffer limits -----------------------------------------------
 
@@ -385,6 +425,9 @@ class Server:
                     break
             if time.perf_counter() - start > budget:
                 break
+        for db in self.keyspace.dbs:  # hash fields past their TTL (Redis 7.4), a bounded number per cycle
+            if db.field_expiry and time.perf_counter() - start <= budget:
+                db.expire_fields_step(_FIELD_EXPIRE_LIMIT)
         stats.expire_cycle_time_used_ms += int((time.perf_counter() - start) * 1000)
 
     def _client_timeouts(self) -> None:
@@ -394,7 +437,7 @@ class Server:
         limit = self.cached_ms - timeout * 1000
         for conn in list(self.connections.values()):
             ctx = conn.ctx
-            if ctx.last_interaction_ms < limit and ctx.kind == "normal":
+            if ctx.last_interaction_ms < limit and ctx.kind == "normal" and ctx.blocked is None:
                 log.log(15, "Closing idle client id=%d", ctx.id)
                 conn.close()
 
@@ -553,9 +596,9 @@ class Server:
             "maxclients": self.config.maxclients,
             "client_recent_max_input_buffer": max((c.query_buffer_size() for c in conns), default=0),
             "client_recent_max_output_buffer": max((c.output_buffer_size() for c in conns), default=0),
-            "blocked_clients": 0,
+            "blocked_clients": self.engine.blocking.blocked_count,
             "tracking_clients": 0,
-            "clients_in_timeout_table": 0,
+            "clients_in_timeout_table": self.engine.blocking.timeout_count,
         }
 
     def info_memory(self) -> dict[str, Any]:

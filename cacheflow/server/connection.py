@@ -12,9 +12,11 @@ soon as it holds no partial request.
 
 Invariants:
 - Requests run in the order they arrived.  Requests parsed but not yet run wait
-  in ``_held``: during CLIENT PAUSE, and while this client's output is over the
-  transport's high-water mark (back-pressure).  While anything is held, new
-  input queues behind it.
+  in ``_held``: during CLIENT PAUSE, while this client's output is over the
+  transport's high-water mark (back-pressure), and while the client is blocked
+  in BLPOP and friends (``ctx.blocked``; the exact parser then buffers new
+  input until the server unblocks the client and calls ``resume``).  While
+  anything is held, new input queues behind it.
 - Back-pressure: past the high-water mark we stop reading from the client and
   stop running its requests until its output drains, so a client that sends
   without reading cannot grow our memory by more than one flush's replies.
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, cast
 
 import hiredis
 
-from cacheflow.commands.context import ATTENTION_OUTPUT_LIMIT, Context
+from cacheflow.commands.context import ATTENTION_BLOCKED, ATTENTION_OUTPUT_LIMIT, Context
 from cacheflow.resp import encoder, text_protocol
 from cacheflow.resp.errors import ProtocolError
 from cacheflow.resp.parser import RequestParser
@@ -90,6 +92,14 @@ def _well_formed(data: bytes, requests: list[list[bytes]]) -> bool:
         if [] in requests:
             return False
     return data.count(b"\r\n") == len(requests) + 2 * args
+
+
+def _position(requests: list[list[bytes]], req: list[bytes]) -> int:
+    """Where ``req`` (by identity) is in the batch: only needed when a request blocks."""
+    for i, r in enumerate(requests):
+        if r is req:
+            return i
+    raise ValueError("request not in batch")
 
 
 class _HandOver(Exception):
@@ -162,13 +172,20 @@ class Connection(asyncio.Protocol):
         """Close after sending what is already queued."""
         if not self._closed and self.transport is not None:
             self._closed = True
+            self._forget_blocked()
             self.transport.close()
 
     def abort(self) -> None:
         """Drop the connection now, discarding queued output."""
         if not self._closed and self.transport is not None:
             self._closed = True
+            self._forget_blocked()
             self.transport.abort()
+
+    def _forget_blocked(self) -> None:
+        """A closing client must not be served: what it would pop would be lost."""
+        if self.ctx.blocked is not None:
+            self.server.forget_blocked(self.ctx)
 
     # -- input ---------------------------------------------------------------
 
@@ -221,6 +238,8 @@ class Connection(asyncio.Protocol):
             for req in requests:
                 append(execute(ctx, req))
                 if ctx.attention and not self._after_reply(out):
+                    if ctx.blocked is not None and not self._closed:
+                        self._held = requests[_position(requests, req) + 1 :]
                     return
         except Exception:
             self._failed(out)
@@ -240,6 +259,10 @@ class Connection(asyncio.Protocol):
         when CLIENT PAUSE ends.
         """
         while not self._closed:
+            if self.ctx.blocked is not None:
+                if self._parser is not None and self._parser.pending() > self.server.config.client_query_buffer_limit:
+                    self._query_buffer_exceeded()
+                return
             if self._held:
                 held, self._held = self._held, []
                 self._run(held)
@@ -264,18 +287,21 @@ class Connection(asyncio.Protocol):
                 return
             if not requests:
                 if parser.pending() > self.server.config.client_query_buffer_limit:
-                    log.warning(
-                        "Closing client that reached max query buffer length: id=%d addr=%s",
-                        self.ctx.id,
-                        self.ctx.addr,
-                    )
-                    self.server.stats.client_query_buffer_limit_disconnections += 1
-                    self.abort()
+                    self._query_buffer_exceeded()
                 elif parser.is_idle():
                     self._parser = None
                 return
             if self._held:
                 return
+
+    def _query_buffer_exceeded(self) -> None:
+        log.warning(
+            "Closing client that reached max query buffer length: id=%d addr=%s",
+            self.ctx.id,
+            self.ctx.addr,
+        )
+        self.server.stats.client_query_buffer_limit_disconnections += 1
+        self.abort()
 
     def _parse(self, parser: RequestParser, limit: int) -> tuple[list[list[bytes]], str | None]:
         """Up to ``limit`` complete requests, and the protocol error that stopped parsing, if any."""
@@ -307,6 +333,8 @@ class Connection(asyncio.Protocol):
                     break
                 out.append(execute(ctx, req))
                 if ctx.attention and not self._after_reply(out):
+                    if ctx.blocked is not None and not self._closed:
+                        self._held = requests[i + 1 :]
                     return
                 if len(out) >= _FLUSH_EVERY:
                     self._send(out)  # may pause us: pause_writing runs inside transport.write
@@ -332,7 +360,11 @@ class Connection(asyncio.Protocol):
     # -- output --------------------------------------------------------------
 
     def _after_reply(self, out: list[bytes]) -> bool:
-        """Apply reply modes, QUIT and buffer limits after a reply; False when the connection closed."""
+        """Apply reply modes, QUIT, blocking and buffer limits after a reply.
+
+        False when the connection closed or the request just run blocked the
+        client (its reply, empty, comes later through ``write_reply``).
+        """
         ctx = self.ctx
         if ctx.reply_mode:
             if ctx.reply_mode == 1:  # OFF
@@ -346,6 +378,13 @@ class Connection(asyncio.Protocol):
         if ctx.close_after_reply:
             self._send(out)
             self.close()
+            return False
+        if ctx.attention & ATTENTION_BLOCKED:
+            self._send(out)
+            out.clear()
+            if self._parser is None:  # new input is buffered by the exact parser while blocked
+                self._parser = RequestParser(self.server.limits)
+            self.server.client_blocked(self)
             return False
         if ctx.attention & ATTENTION_OUTPUT_LIMIT and len(out) >= _FLUSH_EVERY:
             # Flush mid-batch so the output-buffer limit is checked before replies pile up.
