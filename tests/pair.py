@@ -6,6 +6,8 @@ vs map) and error texts are part of the comparison.  Shared by every
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from servers import ServerProcess
 from wire import Arg, Wire
@@ -43,6 +45,27 @@ class Pair:
 
     def script(self, text: str) -> None:
         self.run([tuple(line.split()) for line in text.strip().splitlines() if line.strip()])
+
+    @contextmanager
+    def configured(self, settings: dict[str, str]) -> Iterator[None]:
+        """Both servers with ``settings`` for the block, then each back to its own previous values.
+
+        The servers are shared by the whole session, so a test must not leave
+        a changed threshold behind (nor assume what the defaults are).
+        """
+        saved = [(wire, name, _config_value(wire, name)) for name in settings for wire in (self.ours, self.theirs)]
+        try:
+            for name, value in settings.items():
+                self.same("CONFIG", "SET", name, value)
+            yield
+        finally:
+            for wire, name, value in saved:
+                wire.call("CONFIG", "SET", name, value)
+
+
+def _config_value(wire: Wire, name: str) -> bytes:
+    """The value in a one-parameter CONFIG GET reply (RESP2 array or RESP3 map: the last bulk)."""
+    return wire.call("CONFIG", "GET", name).split(b"\r\n")[-2]
 
 
 def open_pair(cacheflow: ServerProcess, real_redis: ServerProcess, proto: int) -> Pair:

@@ -314,9 +314,7 @@ def test_encodings_follow_the_thresholds_and_survive_copy(pair: Pair) -> None:
         "zset-max-listpack-entries": "3",
         "hash-max-listpack-entries": "3",
     }
-    try:
-        for name, value in settings_.items():
-            pair.same("CONFIG", "SET", name, value)
+    with pair.configured(settings_):
         pair.script(
             """
             SADD s 1 2 3
@@ -350,10 +348,6 @@ def test_encodings_follow_the_thresholds_and_survive_copy(pair: Pair) -> None:
         for key in ("s", "s2", "z", "z2", "h2", "h3"):
             same_value(pair, key)
             same_debug_object(pair, key)
-    finally:
-        pair.same("CONFIG", "SET", "set-max-intset-entries", "512")
-        pair.same("CONFIG", "SET", "zset-max-listpack-entries", "128")
-        pair.same("CONFIG", "SET", "hash-max-listpack-entries", "128")
 
 
 def test_wrong_type_errors_across_types(pair: Pair) -> None:

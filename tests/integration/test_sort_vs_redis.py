@@ -325,14 +325,11 @@ def test_by_values_of_every_kind(pair: Pair) -> None:
     pair.same("DEL", "w_4")
     pair.same("SORT", "l", "BY", "w_*")
     pair.same("SORT", "l", "BY", "w_*", "DESC", "GET", "w_*")
-    pair.same("CONFIG", "SET", "hash-max-listpack-entries", "1")
-    try:
+    with pair.configured({"hash-max-listpack-entries": "1"}):
         for i in range(1, 9):
             pair.same("HSET", f"hh_{i}", "n", (i * 37) % 11, "pad", "x")
         pair.same("OBJECT", "ENCODING", "hh_1")
         pair.same("SORT", "l", "BY", "hh_*->n", "GET", "hh_*->n", "GET", "hh_*->pad")
-    finally:
-        pair.same("CONFIG", "SET", "hash-max-listpack-entries", "128")
 
 
 def test_numeric_ties_fall_back_to_the_elements(pair: Pair) -> None:
