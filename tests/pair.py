@@ -72,3 +72,30 @@ def open_pair(cacheflow: ServerProcess, real_redis: ServerProcess, proto: int) -
     pair = Pair(Wire(cacheflow.port, proto), Wire(real_redis.port, proto))
     pair.same("FLUSHALL")
     return pair
+
+
+def assert_watch_breaks_alike(
+    cacheflow: ServerProcess, real_redis: ServerProcess, setup: list[Command], command: Command, watched: str = "k"
+) -> None:
+    """Whether ``command`` from another client breaks a WATCH on ``watched`` is the same on both servers.
+
+    WATCH is fed by write effects, so this checks that a command's effects name
+    exactly the keys Redis signals as modified.
+    """
+    replies: list[bytes] = []
+    for server in (cacheflow, real_redis):
+        watcher = Wire(server.port, 2)
+        other = Wire(server.port, 2)
+        try:
+            other.call("FLUSHALL")
+            for step in setup:
+                other.call(*step)
+            watcher.call("WATCH", watched)
+            other.call(*command)
+            watcher.call("MULTI")
+            watcher.call("PING")
+            replies.append(watcher.call("EXEC"))
+        finally:
+            watcher.close()
+            other.close()
+    assert replies[0] == replies[1], f"{command!r}: CacheFlow {replies[0]!r}, Redis {replies[1]!r}"

@@ -17,7 +17,7 @@ import redis
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
-from pair import Pair, open_pair
+from pair import Pair, assert_watch_breaks_alike, open_pair
 from servers import ServerProcess, wait_until
 from wire import Arg, Wire
 
@@ -1081,23 +1081,7 @@ def test_which_commands_break_a_watch(
     command: tuple[str, ...],
     watched: str,
 ) -> None:
-    replies: list[bytes] = []
-    for server in (cacheflow, real_redis):
-        watcher = Wire(server.port, 2)
-        other = Wire(server.port, 2)
-        try:
-            other.call("FLUSHALL")
-            for step in setup:
-                other.call(*step)
-            watcher.call("WATCH", watched)
-            other.call(*command)
-            watcher.call("MULTI")
-            watcher.call("PING")
-            replies.append(watcher.call("EXEC"))
-        finally:
-            watcher.close()
-            other.close()
-    assert replies[0] == replies[1], f"CacheFlow {replies[0]!r}, Redis {replies[1]!r}"
+    assert_watch_breaks_alike(cacheflow, real_redis, setup, command, watched)
 
 
 @pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")

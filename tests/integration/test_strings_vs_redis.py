@@ -16,9 +16,9 @@ import redis
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
-from pair import FAR, Command, Pair, open_pair
+from pair import FAR, Command, Pair, assert_watch_breaks_alike, open_pair
 from servers import ServerProcess
-from wire import Arg, Wire
+from wire import Arg
 
 
 def supports(pair: Pair, *command: Arg) -> bool:
@@ -537,23 +537,7 @@ WATCH_CASES: list[tuple[list[Command], Command]] = [
 def test_which_commands_break_a_watch(
     cacheflow: ServerProcess, real_redis: ServerProcess, setup: list[Command], command: Command
 ) -> None:
-    replies: list[bytes] = []
-    for server in (cacheflow, real_redis):
-        watcher = Wire(server.port, 2)
-        other = Wire(server.port, 2)
-        try:
-            other.call("FLUSHALL")
-            for step in setup:
-                other.call(*step)
-            watcher.call("WATCH", "k")
-            other.call(*command)
-            watcher.call("MULTI")
-            watcher.call("PING")
-            replies.append(watcher.call("EXEC"))
-        finally:
-            watcher.close()
-            other.close()
-    assert replies[0] == replies[1], f"CacheFlow {replies[0]!r}, Redis {replies[1]!r}"
+    assert_watch_breaks_alike(cacheflow, real_redis, setup, command)
 
 
 def test_transactions_with_string_commands(pair: Pair) -> None:
