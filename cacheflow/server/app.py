@@ -16,7 +16,7 @@ import resource
 import socket
 import sys
 import time
-from typing import Any
+from typing import Any, Final
 
 from cacheflow import REDIS_COMPAT_VERSION, __version__
 from cacheflow.commands import TABLE
@@ -34,13 +34,13 @@ from cacheflow.store.keyspace import Keyspace
 log = logging.getLogger("cacheflow")
 
 # Redis: keep a few descriptors for the server's own use beyond maxclients.
-_RESERVED_FDS = 32
-_EXPIRE_SAMPLE = 20
-_EXPIRE_ACCEPTABLE_STALE = 10  # percent
-_FIELD_EXPIRE_LIMIT = 1000  # hash fields reclaimed per database per cron run
-_METRIC_SAMPLES = 16  # as Redis: instantaneous metrics average 16 samples taken every 100 ms
-_METRIC_PERIOD_MS = 100
-_PROTECTED_MODE_DENIED = (
+_RESERVED_FDS: Final = 32
+_EXPIRE_SAMPLE: Final = 20
+_EXPIRE_ACCEPTABLE_STALE: Final = 10  # percent
+_FIELD_EXPIRE_LIMIT: Final = 1000  # hash fields reclaimed per database per cron run
+_METRIC_SAMPLES: Final = 16  # as Redis: instantaneous metrics average 16 samples taken every 100 ms
+_METRIC_PERIOD_MS: Final = 100
+_PROTECTED_MODE_DENIED: Final = (
     b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set "
     b"for the default user. In this mode connections are only accepted from the loopback interface. "
     b"If you want to connect from external computers to Redis you may adopt one of the following solutions: "
