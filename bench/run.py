@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from harness import loader, report, servers
+from harness import loader, persistence, report, servers
 from harness.procfs import CLOCK_TICKS_PER_SECOND, cpu_sample
 from harness.redis_benchmark import Run, run_test
 
@@ -39,6 +39,8 @@ RESULTS_DIR = BENCH_DIR / "results"
 # Issue 2's string tests, then issue 3's data types (zrange_100 is ours: see CUSTOM_TESTS).
 DEFAULT_TESTS = "set,get,incr,mset,lpush,lpop,sadd,hset,spop,zadd,lrange_100,zrange_100"
 MAX_FRUITLESS_RETRIES = 4
+# What `--only` can select: the redis-benchmark suite and memory (issues 2-3), then issue 4's durability sections.
+SECTIONS = ("types", "aof", "load", "pause")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -59,7 +61,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--retries", type=int, default=2, help="re-runs of a run disturbed by other load on its cores (default 2)"
     )
     p.add_argument("--check", action="store_true", help="exit with status 2 when a measured target is not met")
+    p.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help="sections to run, comma-separated: types (the redis-benchmark tests and memory), aof (SET with "
+        "appendonly yes under each appendfsync policy), load (RDB load time), pause (PING pause probe during "
+        "BGSAVE and BGREWRITEAOF); default all",
+    )
     args = p.parse_args(argv)
+    args.sections = [x.strip().lower() for x in args.only.split(",") if x.strip()]
+    unknown = [x for x in args.sections if x not in SECTIONS]
+    if unknown or not args.sections:
+        p.error(f"--only takes sections among {','.join(SECTIONS)} (got {args.only!r})")
     if args.requests is None:
         args.requests = 20_000 if args.quick else 200_000
     if args.repeat is None:
@@ -271,6 +284,80 @@ def memory_phase(args: argparse.Namespace, server_cpu: int | None, state: dict[s
         )
 
 
+def aof_phase(args: argparse.Namespace, server_cpu: int | None, load_cpu: int | None, state: dict[str, Any]) -> None:
+    """SET at each pipeline depth with the AOF on, for each appendfsync policy: fresh servers per policy.
+
+    Same repetitions, alternation, pinning and retries as the throughput phase;
+    only the SET test, since every write pays the same AOF cost.
+    """
+    timeout = 60.0 + args.requests / 1_000  # appendfsync always may be slow, but not this slow
+    cores = (server_cpu, load_cpu) if server_cpu is not None and load_cpu is not None else None
+    total = len(persistence.AOF_POLICIES) * args.repeat * len(args.pipeline_list) * 2
+    done = 0
+    for policy in persistence.AOF_POLICIES:
+        sub: dict[str, Any] = {
+            "runs": [],
+            "retries": 0,
+            "fruitless_retries": 0,
+            "retry_budget": args.repeat * len(args.pipeline_list) * 2 // 4,
+        }
+        state["aof_runs"][policy] = sub["runs"]
+        with ExitStack() as stack:
+            pair: list[servers.BenchServer] = []
+            for make in (servers.cacheflow, servers.redis):
+                server = persistence.with_aof(make(server_cpu), policy)
+                stack.callback(server.stop)
+                pair.append(server.start())
+            print(f"appendonly yes, appendfsync {policy}: AOF in each server's own scratch directory", flush=True)
+            for rep in range(args.repeat):
+                order = pair if rep % 2 == 0 else pair[::-1]
+                for pipeline in args.pipeline_list:
+                    for server in order:
+                        done += 1
+                        attempts = measure(args, server, "set", pipeline, rep, cores, timeout, sub)
+                        label = f"  [{done}/{total}] {policy:<8} rep {rep + 1} -P {pipeline} SET {server.name:<9}"
+                        for run in attempts:
+                            print(f"{label} {describe(run)}", flush=True)
+        state["retries"] += sub["retries"]
+
+
+def load_phase(args: argparse.Namespace, server_cpu: int | None, dump: Path, state: dict[str, Any]) -> None:
+    """Start each server on a copy of the same dump.rdb, ``--repeat`` times, alternating which goes first."""
+    results = state["load"]
+    kinds = ((report.CACHEFLOW, servers.cacheflow), (report.REDIS, servers.redis))
+    for name, _ in kinds:
+        results[name] = persistence.LoadResult(name, args.keys, dump.stat().st_size)
+    for rep in range(args.repeat):
+        for name, make in kinds if rep % 2 == 0 else kinds[::-1]:
+            result = results[name]
+            try:
+                persistence.time_load(make, dump, server_cpu, args.keys, result)
+            except (RuntimeError, TimeoutError) as e:
+                result.error = str(e).splitlines()[0]
+                print(f"  load {name:<9} rep {rep + 1}: FAILED: {result.error}", flush=True)
+                continue
+            print(f"  load {name:<9} rep {rep + 1}: {result.seconds[-1]:.2f} s to the first PONG", flush=True)
+
+
+def pause_phase(args: argparse.Namespace, dump: Path, state: dict[str, Any]) -> None:
+    """bench/pause_probe.py's probe (PING every 1 ms) during BGSAVE and BGREWRITEAOF, Redis first then CacheFlow."""
+    import pause_probe  # bench/pause_probe.py, also runnable on its own
+
+    for name, label in (("redis", report.REDIS), ("cacheflow", report.CACHEFLOW)):
+        print(f"  pause probe: {label} with {args.keys:,} keys...", flush=True)
+        result: dict[str, Any] = pause_probe.measure(name, dump, args.keys)
+        state["pause"][label] = result
+        for event in report.PAUSE_EVENTS:
+            r = result.get(event, {})
+            print(
+                f"  pause {label:<9} {event.upper():<12} longest {r.get('max_ms')} ms, p99 {r.get('p99_ms')} ms, "
+                f"child {r.get('child_s')} s, {r.get('reply')}",
+                flush=True,
+            )
+        if result.get("probe_error"):
+            print(f"  pause {label}: probe error {result['probe_error']}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the phases, print the report, write the JSON; partial results are still written on failure."""
     args = parse_args(argv)
@@ -293,40 +380,85 @@ def main(argv: list[str] | None = None) -> int:
         f"servers on core {server_cpu}, load generator on core {load_cpu}" if server_cpu is not None else "no pinning"
     )
     print(
-        f"CacheFlow vs Redis: tests {','.join(args.test_list)}, -c {args.clients}, -n {args.requests:,}, "
+        f"CacheFlow vs Redis: sections {','.join(args.sections)}; tests {','.join(args.test_list)}, "
+        f"-c {args.clients}, -n {args.requests:,}, "
         f"-P {','.join(map(str, args.pipeline_list))}, {args.repeat} repetition(s); {pinning}; "
         f"{info['nproc']} cores; commit {(info['git_commit'] or '?')[:10]}{' (dirty tree)' if info['git_dirty'] else ''}",
         flush=True,
     )
 
-    state: dict[str, Any] = {"runs": [], "memory": {}, "idle_cpu_per_second": {}, "retries": 0}
+    state: dict[str, Any] = {
+        "runs": [],
+        "memory": {},
+        "idle_cpu_per_second": {},
+        "retries": 0,
+        "aof_runs": {},
+        "load": {},
+        "pause": {},
+    }
     status = "complete"
     error: str | None = None
+    dump: Path | None = None
     try:
-        throughput_phase(args, server_cpu, load_cpu, state)
-        if not args.no_memory:
-            memory_phase(args, server_cpu, state)
+        if "types" in args.sections:
+            throughput_phase(args, server_cpu, load_cpu, state)
+            if not args.no_memory:
+                memory_phase(args, server_cpu, state)
+        if "aof" in args.sections:
+            aof_phase(args, server_cpu, load_cpu, state)
+        if "load" in args.sections or "pause" in args.sections:
+            print(f"writing a {args.keys:,}-key dump.rdb with redis-server (DEBUG POPULATE, SAVE)...", flush=True)
+            dump = persistence.make_dump(args.keys, server_cpu)
+        if "load" in args.sections:
+            assert dump is not None
+            load_phase(args, server_cpu, dump, state)
+        if "pause" in args.sections:
+            assert dump is not None
+            pause_phase(args, dump, state)
     except KeyboardInterrupt:
         status, error = "interrupted", "interrupted"
         print("\ninterrupted: servers stopped; reporting what was measured", file=sys.stderr)
     except Exception as e:  # report, still print and save what was measured
         status, error = "failed", f"{type(e).__name__}: {e}"
         print(f"\nbenchmark failed: {error}", file=sys.stderr)
+    finally:
+        if dump is not None:
+            shutil.rmtree(dump.parent, ignore_errors=True)
 
     lines = report.summarize(state["runs"], args.test_list, args.pipeline_list)
-    goals = report.targets(lines, state["memory"], args.keys)
-    print()
-    print(report.table(lines))
-    print()
-    print(report.memory_text(state["memory"]))
-    for note in report.notes(lines, state["runs"]):
-        print(f"note: {note}")
+    aof_lines = report.aof_lines(state["aof_runs"], args.pipeline_list)
+    goals: list[report.Target] = []
+    if "types" in args.sections:
+        goals += report.targets(lines, state["memory"], args.keys)
+        print()
+        print(report.table(lines))
+        print()
+        print(report.memory_text(state["memory"]))
+        for note in report.notes(lines, state["runs"]):
+            print(f"note: {note}")
     idle = state["idle_cpu_per_second"]
     if idle:
         print(
             "note: idle server CPU, counted in every run: "
             + ", ".join(f"{k} {v * 1000:.1f} ms/s" for k, v in idle.items())
         )
+    if "aof" in args.sections:
+        goals += report.aof_targets(aof_lines, args.clients)
+        print()
+        print(f"with appendonly yes (-c {args.clients}, -n {args.requests:,}):")
+        print(report.table(aof_lines))
+        aof_all = [r for runs in state["aof_runs"].values() for r in runs]
+        for note in report.notes(aof_lines, aof_all):
+            print(f"note: {note}")
+    if "load" in args.sections:
+        goals.append(report.load_target(state["load"], args.keys))
+        print()
+        print(report.load_text(state["load"]))
+    if "pause" in args.sections:
+        goals += report.pause_targets(state["pause"], args.keys)
+        print()
+        for text in report.pause_text(state["pause"]):
+            print(text)
     print()
     print("targets (CacheFlow / Redis, same run):")
     print(report.targets_text(goals))
@@ -352,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
                 "retries_used": state["retries"],
                 "keys": args.keys,
                 "quick": args.quick,
+                "sections": args.sections,
                 "server_core": server_cpu,
                 "load_generator_core": load_cpu,
             },
@@ -362,6 +495,12 @@ def main(argv: list[str] | None = None) -> int:
             "memory_ratio": next((t.measured for t in goals if t.name.startswith("memory")), None),
             "targets": [t.to_json() for t in goals],
             "runs": [r.to_json() for r in state["runs"]],
+            "aof": {
+                "summary": [line.to_json() for line in aof_lines],
+                "runs": [r.to_json() for runs in state["aof_runs"].values() for r in runs],
+            },
+            "rdb_load": {name: result.to_json() for name, result in state["load"].items()},
+            "pause": state["pause"],
         },
     )
     print(f"\nresults: {path.relative_to(BENCH_DIR.parent)} ({status})")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.loader import MemoryResult
+from harness.persistence import LoadResult
 from harness.redis_benchmark import DISTURBED_SHARE, Run
 
 CACHEFLOW = "CacheFlow"
@@ -138,27 +139,43 @@ def summarize(runs: list[Run], tests: list[str], pipelines: list[int]) -> list[L
 
 @dataclass
 class Target:
-    """One goal from the issue, and whether this run met it."""
+    """One goal from the issue, and whether this run met it.
+
+    Most targets are ratios CacheFlow/Redis (``unit`` "x"); a few are absolute
+    (the pause probe's longest pause, in "ms"), and ``strict`` makes the limit
+    itself a failure (``< 50 ms`` rather than ``<= 50 ms``).
+    """
 
     name: str
     measured: float | None
     limit: float
     higher_is_better: bool
     note: str = ""
+    unit: str = "x"
+    strict: bool = False
+
+    @property
+    def comparison(self) -> str:
+        return (">" if self.higher_is_better else "<") + ("" if self.strict else "=")
 
     @property
     def verdict(self) -> str:
         if self.measured is None:
             return "NOT MEASURED"
-        ok = self.measured >= self.limit if self.higher_is_better else self.measured <= self.limit
+        if self.higher_is_better:
+            ok = self.measured > self.limit if self.strict else self.measured >= self.limit
+        else:
+            ok = self.measured < self.limit if self.strict else self.measured <= self.limit
         return "MET" if ok else "NOT MET"
 
     def to_json(self) -> dict[str, Any]:
+        ratio = self.unit == "x"
         return {
             "name": self.name,
-            "measured_ratio": self.measured,
-            "limit_ratio": self.limit,
-            "comparison": ">=" if self.higher_is_better else "<=",
+            "measured_ratio" if ratio else "measured": self.measured,
+            "limit_ratio" if ratio else "limit": self.limit,
+            "unit": self.unit,
+            "comparison": self.comparison,
             "verdict": self.verdict,
             "note": self.note,
         }
@@ -308,14 +325,111 @@ def memory_text(memory: dict[str, MemoryResult]) -> str:
 
 
 def targets_text(items: list[Target]) -> str:
-    """One line per target: measured ratio, limit, verdict."""
+    """One line per target: measured value, limit, verdict."""
+    if not items:
+        return "  (none measured in this run)"
     width = max(len(t.name) for t in items)
     rows = []
     for t in items:
-        op = ">=" if t.higher_is_better else "<="
         note = f"  ({t.note})" if t.note else ""
-        rows.append(f"  {t.name.ljust(width)}  {_ratio(t.measured):>6} {op} {t.limit:.2f}x  {t.verdict}{note}")
+        if t.unit == "x":
+            measured, limit = _ratio(t.measured), f"{t.limit:.2f}x"
+        else:
+            measured, limit = _num(t.measured, ".1f") + f" {t.unit}", f"{t.limit:g} {t.unit}"
+        rows.append(f"  {t.name.ljust(width)}  {measured:>9} {t.comparison:<2} {limit}  {t.verdict}{note}")
     return "\n".join(rows)
+
+
+# -- durability (issue 4) -------------------------------------------------------------------------------
+
+
+def aof_lines(runs_by_policy: dict[str, list[Run]], pipelines: list[int]) -> list[Line]:
+    """SET with the AOF on: one line per (fsync policy, pipeline), titled with the policy."""
+    out: list[Line] = []
+    for policy, runs in runs_by_policy.items():
+        for line in summarize(runs, ["set"], pipelines):
+            line.title = f"SET appendfsync {policy}"
+            line.test = f"set/aof-{policy}"
+            out.append(line)
+    return out
+
+
+def aof_targets(lines: list[Line], clients: int) -> list[Target]:
+    """Issue 4: everysec >= 0.8x Redis's SET rate at -P 16; always >= 0.8x at -P 1 with 50 clients."""
+
+    def find(policy: str, pipeline: int) -> Line | None:
+        return next((x for x in lines if x.test == f"set/aof-{policy}" and x.pipeline == pipeline), None)
+
+    everysec, always = find("everysec", 16), find("always", 1)
+    note = "" if clients == 50 else f"measured with {clients} clients, target is for 50"
+    return [
+        Target("SET -P 16 req/s, appendfsync everysec", everysec.rps_ratio if everysec else None, 0.8, True),
+        Target("SET -P 1 req/s, appendfsync always, 50 clients", always.rps_ratio if always else None, 0.8, True, note),
+    ]
+
+
+def load_text(results: dict[str, LoadResult]) -> str:
+    """The RDB load line: median seconds from spawn to first PONG per server, and the ratio."""
+    cf, rd = results.get(CACHEFLOW), results.get(REDIS)
+    if cf is None or rd is None or cf.median is None or rd.median is None:
+        errors = [f"{r.server}: {r.error}" for r in (cf, rd) if r is not None and r.error]
+        return "RDB load: not measured" + (f" ({'; '.join(errors)})" if errors else "")
+    logged = ""
+    if cf.logged_seconds and rd.logged_seconds:
+        logged = (
+            f"; the servers' own 'DB loaded from disk': CacheFlow {statistics.median(cf.logged_seconds):.2f} s, "
+            f"Redis {statistics.median(rd.logged_seconds):.2f} s"
+        )
+    return (
+        f"RDB load, {cf.keys:,} keys ({cf.file_bytes / 2**20:.1f} MiB dump.rdb written by redis-server), spawn to "
+        f"first PONG, median of {len(cf.seconds)}: CacheFlow {cf.median:.2f} s, Redis {rd.median:.2f} s, "
+        f"ratio {cf.median / rd.median:.2f}x{logged}"
+    )
+
+
+def load_target(results: dict[str, LoadResult], keys: int) -> Target:
+    cf, rd = results.get(CACHEFLOW), results.get(REDIS)
+    ratio = cf.median / rd.median if cf and rd and cf.median is not None and rd.median else None
+    note = "" if keys == 1_000_000 else f"indicative only: measured with {keys:,} keys, target is for 1,000,000"
+    return Target("RDB load time, 1M keys", ratio, 3.0, False, note)
+
+
+PAUSE_LIMIT_MS = 50.0
+PAUSE_EVENTS = ("bgsave", "bgrewriteaof")
+
+
+def pause_text(results: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per fork event: the longest PING round trip (and p99) on each server while its child ran."""
+    out = []
+    for event in PAUSE_EVENTS:
+        parts = []
+        for name in (CACHEFLOW, REDIS):
+            r = results.get(name, {}).get(event)
+            if r is None:
+                parts.append(f"{name} n/a")
+                continue
+            parts.append(
+                f"{name} max {r.get('max_ms')} ms, p99 {r.get('p99_ms')} ms over {r.get('pings')} pings "
+                f"(child {r.get('child_s')} s, fork {int(r.get('latest_fork_usec', 0)) / 1000:.1f} ms, "
+                f"status {r.get('status')})"
+            )
+        out.append(f"pause during {event.upper()}: " + "; ".join(parts))
+    return out
+
+
+def pause_targets(results: dict[str, dict[str, Any]], keys: int) -> list[Target]:
+    """Issue 4: the longest pause a PING-every-1ms client sees on CacheFlow during each fork stays under 50 ms."""
+    note = "" if keys == 1_000_000 else f"indicative only: measured with {keys:,} keys, target is for 1,000,000"
+    out = []
+    for event in PAUSE_EVENTS:
+        r = results.get(CACHEFLOW, {}).get(event)
+        measured = float(r["max_ms"]) if r and r.get("pings") else None
+        out.append(
+            Target(
+                f"longest pause during {event.upper()}", measured, PAUSE_LIMIT_MS, False, note, unit="ms", strict=True
+            )
+        )
+    return out
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

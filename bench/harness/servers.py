@@ -135,7 +135,8 @@ def cacheflow(cpu: int | None) -> BenchServer:
     """A CacheFlow server, started the way ``make run`` starts it, on a free port."""
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="cacheflow-bench-")
-    argv = [cacheflow_python(), "-m", "cacheflow.server.main", "--port", str(port), "--bind", "127.0.0.1"]
+    # No save points, as the Redis below: neither server may start a BGSAVE in the middle of a run.
+    argv = [cacheflow_python(), "-m", "cacheflow.server.main", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     return BenchServer("CacheFlow", argv, port, workdir, cpu)
 
 

@@ -16,6 +16,7 @@ from cacheflow.commands import (  # noqa: F401
     introspection,
     keys,
     lists,
+    serialization,
     server,
     sets,
     sort,

@@ -74,6 +74,22 @@ class ServerServices(Protocol):
 
     def last_save(self) -> int: ...
 
+    def save(self) -> None:
+        """SAVE: write the snapshot now; raises CommandError with Redis's error text."""
+        ...
+
+    def bgsave(self, schedule: bool, in_exec: bool) -> str:
+        """BGSAVE [SCHEDULE]: the status text; raises CommandError with Redis's error text."""
+        ...
+
+    def debug_reload(self, save: bool, flush: bool) -> None:
+        """DEBUG RELOAD: save (unless NOSAVE), flush (unless NOFLUSH), load the snapshot; raises CommandError."""
+        ...
+
+    def bgrewriteaof(self) -> str:
+        """BGREWRITEAOF: the status text; raises CommandError with Redis's error text."""
+        ...
+
 
 ATTENTION_REPLY_MODE: Final = 1
 ATTENTION_CLOSE: Final = 2

@@ -304,6 +304,19 @@ _HELP = (
     "    unit tests to simulate Redis errors.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -354,6 +367,20 @@ def debug(ctx: Context, argv: list[bytes]) -> bytes:
             raise CommandError("ERR no such key")
         config = ctx.config
         return encoder.simple(object_line(value, config.list_max_listpack_size, config.list_compress_depth))
+    if sub == b"reload":
+        save = flush = True
+        for raw in argv[2:]:
+            opt = raw.lower()
+            if opt == b"merge":
+                pass  # a key in the file replaces the one in memory either way
+            elif opt == b"noflush":
+                flush = False
+            elif opt == b"nosave":
+                save = False
+            else:
+                raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+        ctx.server.debug_reload(save, flush)
+        return encoder.OK
     if sub == b"set-active-expire" and argc == 3:
         ctx.server.set_active_expire(_atoi(argv[2]) != 0)
         return encoder.OK

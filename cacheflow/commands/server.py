@@ -1,4 +1,4 @@
-"""Server commands: TIME, LASTSAVE, SHUTDOWN, and MEMORY USAGE / HELP.
+"""Server commands: TIME, SAVE, BGSAVE, LASTSAVE, SHUTDOWN, and MEMORY USAGE / HELP.
 
 The work outside the keyspace (the clock, shutting down) goes through
 ``ctx.server``; MEMORY USAGE's estimate comes from ``store.memory``, whose
@@ -42,6 +42,41 @@ def time_(ctx: Context, argv: list[bytes]) -> bytes:
 )
 def lastsave(ctx: Context, argv: list[bytes]) -> bytes:
     return encoder.integer(ctx.server.last_save())
+
+
+@command(
+    "save",
+    1,
+    Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING | Flag.NO_MULTI,
+    categories=("admin", "dangerous"),
+    group="server",
+    summary="Synchronously save the dataset to disk",
+    complexity="O(N) where N is the total number of keys in all databases",
+)
+def save(ctx: Context, argv: list[bytes]) -> bytes:
+    """The work (the snapshot file) is the server's: persistence/snapshots.py."""
+    ctx.server.save()
+    return encoder.OK
+
+
+@command(
+    "bgsave",
+    -1,
+    Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING,
+    categories=("admin", "dangerous"),
+    group="server",
+    summary="Asynchronously save the dataset to disk",
+    syntax="[SCHEDULE]",
+)
+def bgsave(ctx: Context, argv: list[bytes]) -> bytes:
+    """Forks the snapshot child (persistence/snapshots.py); inside EXEC it is only scheduled, as in Redis."""
+    schedule = False
+    if len(argv) > 1:
+        if len(argv) == 2 and argv[1].lower() == b"schedule":
+            schedule = True
+        else:
+            raise CommandError(errors.SYNTAX)
+    return encoder.simple(ctx.server.bgsave(schedule, ctx.deny_blocking))
 
 
 @command(
@@ -137,3 +172,16 @@ _MEMORY_HELP = (
 )
 def memory_help(ctx: Context, argv: list[bytes]) -> bytes:
     return help_reply(argv[0], _MEMORY_HELP)
+
+
+@command(
+    "bgrewriteaof",
+    1,
+    Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING,
+    categories=("admin", "dangerous"),
+    group="server",
+    summary="Asynchronously rewrite the append-only file",
+)
+def bgrewriteaof(ctx: Context, argv: list[bytes]) -> bytes:
+    """The work (forking the rewrite child) is the server's: persistence/service.py."""
+    return encoder.simple(ctx.server.bgrewriteaof())

@@ -56,6 +56,7 @@ class Flag(enum.IntFlag):
     MAY_REPLICATE = enum.auto()
     NO_MULTI = enum.auto()
     ALLOW_BUSY = enum.auto()
+    NO_ASYNC_LOADING = enum.auto()
 
 
 NO_FLAGS: Final = Flag(0)
@@ -76,6 +77,7 @@ FLAG_NAMES: Final[tuple[tuple[Flag, bytes], ...]] = (
     (Flag.FAST, b"fast"),
     (Flag.NO_AUTH, b"no_auth"),
     (Flag.MAY_REPLICATE, b"may_replicate"),
+    (Flag.NO_ASYNC_LOADING, b"no_async_loading"),
     (Flag.NO_MULTI, b"no_multi"),
     (Flag.ALLOW_BUSY, b"allow_busy"),
 )

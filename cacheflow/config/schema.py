@@ -128,6 +128,8 @@ class Param:
     # Takes several arguments on one line (save, bind, client-output-buffer-limit...).
     multi_arg: bool = False
     inert: bool = False
+    # Redis's HIDDEN_CONFIG (test hooks): CONFIG GET by exact name only, never by a glob.
+    hidden: bool = False
     # special kinds: (raw, current value) -> value; value -> CONFIG GET text; value -> rewrite lines
     parse_special: Callable[[bytes, Any], Any] | None = None
     format_special: Callable[[Any], str] | None = None
@@ -230,6 +232,18 @@ def _rewrite_output_limits(p: Param, limits: OutputLimits) -> RewriteLines:
         (f"{p.name} {cls} {format_memory(h)} {format_memory(s)} {sec}", (h, s, sec) != DEFAULT_OUTPUT_LIMITS[cls])
         for cls, (h, s, sec) in limits.items()
     ]
+
+
+def parse_dbfilename(raw: bytes, current: Any = None) -> str:
+    """As Redis's isValidDBfilename: a bare file name, the directory being ``dir``."""
+    name = raw.decode("utf-8", "surrogateescape")
+    if "/" in name or "\\" in name:
+        raise ConfigError("dbfilename can't be a path, just a filename")
+    return name
+
+
+def _rewrite_dbfilename(p: "Param", value: str) -> RewriteLines:
+    return [(f"{p.name} {quote(value)}", value != p.default)]
 
 
 def parse_save(raw: bytes, current: Any = None) -> list[tuple[int, int]]:
@@ -431,7 +445,15 @@ PARAMS: tuple[Param, ...] = (
     _bool("replica-lazy-flush", False, alias="slave-lazy-flush", inert=True),
     # -- persistence
     _str("dir", ".", protected=True),
-    _str("dbfilename", "dump.rdb", protected=True, inert=True),
+    Param(
+        "dbfilename",
+        "special",
+        "dump.rdb",
+        protected=True,
+        parse_special=parse_dbfilename,
+        format_special=str,
+        rewrite_special=_rewrite_dbfilename,
+    ),
     Param(
         "save",
         "special",
@@ -441,20 +463,23 @@ PARAMS: tuple[Param, ...] = (
         format_special=_format_save,
         rewrite_special=_rewrite_save,
     ),
-    _bool("stop-writes-on-bgsave-error", True, inert=True),
-    _bool("rdbcompression", True, inert=True),
-    _bool("rdbchecksum", True, inert=True),
+    _bool("stop-writes-on-bgsave-error", True),
+    _bool("rdbcompression", True),
+    _bool("rdbchecksum", True),
     _bool("rdb-del-sync-files", False, inert=True),
-    _bool("rdb-save-incremental-fsync", True, inert=True),
-    _bool("appendonly", False, inert=True),
-    _str("appendfilename", "appendonly.aof", mutable=False, inert=True),
-    _str("appenddirname", "appendonlydir", mutable=False, inert=True),
-    _enum("appendfsync", "everysec", ("everysec", "always", "no"), inert=True),
-    _bool("no-appendfsync-on-rewrite", False, inert=True),
-    _int("auto-aof-rewrite-percentage", 100, inert=True),
-    _mem("auto-aof-rewrite-min-size", 64 * 1024 * 1024, inert=True),
-    _bool("aof-load-truncated", True, inert=True),
-    _bool("aof-use-rdb-preamble", True, inert=True),
+    _bool("rdb-save-incremental-fsync", True),
+    # Redis's test hooks: microseconds per key while saving / loading a snapshot.
+    _int("rdb-key-save-delay", 0, INT_MIN, INT_MAX, hidden=True),
+    _int("key-load-delay", 0, INT_MIN, INT_MAX, hidden=True),
+    _bool("appendonly", False),
+    _str("appendfilename", "appendonly.aof", mutable=False),
+    _str("appenddirname", "appendonlydir", mutable=False),
+    _enum("appendfsync", "everysec", ("everysec", "always", "no")),
+    _bool("no-appendfsync-on-rewrite", False),
+    _int("auto-aof-rewrite-percentage", 100),
+    _mem("auto-aof-rewrite-min-size", 64 * 1024 * 1024),
+    _bool("aof-load-truncated", True),
+    _bool("aof-use-rdb-preamble", True),
     _bool("aof-rewrite-incremental-fsync", True, inert=True),
     _bool("aof-timestamp-enabled", False, inert=True),
     _enum("sanitize-dump-payload", "no", ("no", "yes", "clients"), inert=True),
@@ -583,6 +608,8 @@ class Config:
         match = compile_glob(pattern, nocase=True)
         out = []
         for p in PARAMS:
+            if p.hidden:
+                continue
             for spelling in (p.name, p.alias):
                 if spelling and match(spelling.encode()):
                     out.append((spelling, p.format(getattr(self, p.attr))))

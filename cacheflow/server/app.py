@@ -25,6 +25,10 @@ from cacheflow.commands.table import Flag
 from cacheflow.config import file as config_file
 from cacheflow.config.schema import PARAMS_BY_NAME, Config, ConfigError
 from cacheflow.engine.engine import Engine
+from cacheflow.persistence.service import Durability, RewriteError
+from cacheflow.persistence.snapshots import MISCONF, SnapshotError, Snapshots
+from cacheflow.resp import encoder
+from cacheflow.resp.errors import CommandError
 from cacheflow.resp.parser import Limits
 from cacheflow.server import logging_setup
 from cacheflow.server.connection import Connection
@@ -99,7 +103,6 @@ class Server:
         self.listeners: list[asyncio.base_events.Server] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopped: asyncio.Future[None] | None = None
-        self.last_save_time = int(time.time())
         self._soft_limit_since: dict[int, float] = {}
         self._cron_handle: asyncio.TimerHandle | None = None
         # Blocked clients with a timeout (BLPOP...): client id -> the timer that times them out.
@@ -111,6 +114,21 @@ class Server:
         # (ms, commands, net in, net out) every ~100 ms, for INFO's instantaneous_* fields.
         self._metric_samples: collections.deque[tuple[int, int, int, int]] = collections.deque(maxlen=_METRIC_SAMPLES)
         self._apply_output_limits()
+        # Replies pass through reply_gate while it is set (the AOF holds them until their
+        # write is fsynced under appendfsync always); see Connection._send.
+        self.reply_gate: Any = None
+        self.durability = Durability(config, self.keyspace, self.engine, self._aof_context, self._set_reply_gate)
+        # RDB snapshots (persistence/snapshots.py); one fork at a time, so it asks about the AOF's child.
+        self.snapshots = Snapshots(config, self.keyspace, self.engine, lambda: bool(self.durability.child_pid))
+        self.durability.other_child_active = lambda: bool(self.snapshots.child_pid)
+        self.durability.on_disk_status_change = self._refresh_disk_gate
+        self._disk_gate = False  # connections are _DiskErrorConnection while writes get -MISCONF
+
+    def _aof_context(self) -> Context:
+        return Context(0, self.keyspace, self, self.engine, TABLE, self.config)
+
+    def _set_reply_gate(self, gate: Any) -> None:
+        self.reply_gate = gate
 
     # -- startup and shutdown -------------------------------------------------
 
@@ -119,7 +137,19 @@ class Server:
         self.stopped = self.loop.create_future()
         self._raise_fd_limit()
         await self._listen()
+        await self._load()
+        self.durability.open_on_start(self.loop)
         self._schedule_cron()
+
+    async def _load(self) -> None:
+        """Load the AOF, letting the loop run between chunks so new clients get -LOADING."""
+        for _ in self.durability.load_on_start():
+            await asyncio.sleep(0)
+        if not self.config.appendonly:  # as Redis: the AOF, when on, is the dataset; else dump.rdb
+            await self.snapshots.load_on_start()
+        for conn in self.connections.values():
+            if isinstance(conn, _LoadingConnection):
+                conn.__class__ = Connection  # type: ignore[assignment]  # the gate is gone: plain hot path
 
     async def _listen(self) -> None:
         try:
@@ -181,8 +211,17 @@ class Server:
     async def _serve(self, socks: list[socket.socket]) -> None:
         assert self.loop is not None
         for sock in socks:
-            srv = await self.loop.create_server(lambda: Connection(self), sock=sock, backlog=self.config.tcp_backlog)
+            srv = await self.loop.create_server(self._new_connection, sock=sock, backlog=self.config.tcp_backlog)
             self.listeners.append(srv)
+
+    @property
+    def loading(self) -> bool:
+        return self.durability.loading or self.snapshots.loading
+
+    def _new_connection(self) -> Connection:
+        if self.loading:
+            return _LoadingConnection(self)
+        return _DiskErrorConnection(self) if self._disk_gate else Connection(self)
 
     def _raise_fd_limit(self) -> None:
         """Raise the open-files limit for maxclients, or lower maxclients with a warning, as Redis does."""
@@ -214,6 +253,8 @@ class Server:
         await self.stopped
 
     def stop(self) -> None:
+        self.snapshots.kill_child()
+        self.durability.shutdown()
         if self._cron_handle is not None:
             self._cron_handle.cancel()
         for srv in self.listeners:
@@ -401,6 +442,10 @@ class Server:
             if self.paused_until and self.cached_ms >= self.paused_until:
                 self.unpause_clients()
             self._sample_metrics()
+            self.snapshots.cron()
+            if not self.snapshots.child_pid:  # one child at a time, as Redis
+                self.durability.cron()
+            self._refresh_disk_gate()
         except Exception:
             log.exception("error in server cron")
         finally:
@@ -460,16 +505,12 @@ class Server:
             conn.close()
 
     def request_shutdown(self, save: bool | None, now: bool, force: bool) -> str | None:
-        """SHUTDOWN: like Redis, save when asked to (or when save points are configured and
-        NOSAVE was not given).  CacheFlow cannot write snapshots yet, so a save fails
-        honestly, and the shutdown with it unless FORCE says to go on regardless."""
-        must_save = save if save is not None else bool(self.config.save)
+        """SHUTDOWN (and SIGTERM): like Redis, save when asked to, or when save points are
+        configured and NOSAVE was not given; a failed save stops the shutdown unless FORCE."""
         log.warning("User requested shutdown...")
-        if must_save:
-            log.warning("Error trying to save the DB: snapshots are not implemented yet")
-            if not force:
-                log.warning("Errors trying to shut down the server. Check the logs for more information.")
-                return "ERR Errors trying to SHUTDOWN. Check logs."
+        if not self.snapshots.prepare_shutdown(save, force, self.loading):
+            log.warning("Errors trying to shut down the server. Check the logs for more information.")
+            return "ERR Errors trying to SHUTDOWN. Check logs."
         assert self.loop is not None
         self.loop.call_soon(self.stop)  # main() removes the pid file and says goodbye
         return None
@@ -519,6 +560,12 @@ class Server:
             logging_setup.set_level(self.config.loglevel)
         if "maxclients" in changed:
             self._raise_fd_limit()
+        if "appendfsync" in changed:
+            self.durability.set_fsync(self.config.appendfsync)
+        if "appendonly" in changed:
+            self.durability.set_appendonly(self.config.appendonly)
+        if "save" in changed or "stop-writes-on-bgsave-error" in changed:
+            self._refresh_disk_gate()
 
     def _rebind_now(self, port_only: bool) -> None:
         """Listen on the configured addresses instead of the current ones, as Redis's changeBindAddr.
@@ -544,7 +591,71 @@ class Server:
         time.sleep(seconds)
 
     def last_save(self) -> int:
-        return self.last_save_time
+        return self.snapshots.last_save
+
+    def save(self) -> None:
+        try:
+            self.snapshots.save_command()
+        except SnapshotError as e:
+            raise CommandError(str(e)) from None
+
+    def bgsave(self, schedule: bool, in_exec: bool) -> str:
+        try:
+            return self.snapshots.bgsave_command(schedule, in_exec)
+        except SnapshotError as e:
+            raise CommandError(str(e)) from None
+
+    def debug_reload(self, save: bool, flush: bool) -> None:
+        error = self.snapshots.reload(save, flush)
+        if error is not None:
+            raise CommandError(error)
+
+    def disk_error(self) -> str | None:
+        """Why writes are refused (-MISCONF): a failed BGSAVE with save points first, then the AOF, as Redis checks."""
+        return MISCONF if self.snapshots.writes_denied() else self.durability.disk_error()
+
+    def _refresh_disk_gate(self) -> None:
+        """Route connections through _DiskErrorConnection while writes get -MISCONF (and back)."""
+        denied = self.disk_error() is not None
+        if denied == self._disk_gate:
+            return
+        self._disk_gate = denied
+        if denied:
+            for conn in self.connections.values():
+                if conn.__class__ is Connection:
+                    conn.__class__ = _DiskErrorConnection  # type: ignore[assignment]
+
+    def misconf_reply(self, ctx: Context, argv: list[bytes]) -> bytes | None:
+        """-MISCONF for a write (or PING, or EXEC of queued writes) while writes are refused, as
+        Redis's processCommand; None lets the engine run it (and report its other errors first)."""
+        misconf = self.disk_error()
+        if misconf is None:
+            return None
+        engine = self.engine
+        cmd = engine.find(argv[0])
+        if cmd is None or cmd.subcommands:
+            return None
+        arity = cmd.arity
+        if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+            return None
+        if not ctx.authenticated and not cmd.flags & Flag.NO_AUTH:
+            return None
+        is_exec = cmd.name == "exec" and ctx.in_multi
+        if is_exec:
+            if not any(queued.flags & Flag.WRITE for queued, _ in ctx.multi_queue):
+                return None
+        elif not cmd.flags & Flag.WRITE and cmd.name != "ping":
+            return None
+        cmd.rejected_calls += 1
+        if is_exec:
+            engine.discard_transaction(ctx)
+            message = "EXECABORT Transaction discarded because of: " + misconf
+        else:
+            if ctx.in_multi:
+                ctx.multi_error = True
+            message = misconf
+        engine.errors.count(message)
+        return encoder.error(message)
 
     def uptime(self) -> int:
         return int(time.time() - self.start_time)
@@ -649,6 +760,8 @@ class Server:
             "keyspace_misses": self.keyspace.misses,
             "pubsub_channels": 0,
             "pubsub_patterns": 0,
+            "latest_fork_usec": self.snapshots.latest_fork_usec,
+            "total_forks": self.snapshots.total_forks,
             "total_error_replies": self.engine.errors.total,
             "client_query_buffer_limit_disconnections": s.client_query_buffer_limit_disconnections,
             "client_output_buffer_limit_disconnections": s.client_output_limit_disconnections,
@@ -679,39 +792,32 @@ class Server:
         elapsed = last[0] - first[0]
         return max(0, last[index] - first[index]) * 1000 / elapsed if elapsed > 0 else 0.0
 
+    def bgrewriteaof(self) -> str:
+        if self.snapshots.child_pid and not self.durability.child_pid:  # as Redis: wait for the BGSAVE
+            self.durability.rewrite_scheduled = True
+            return "Background append only file rewriting scheduled"
+        try:
+            return self.durability.bgrewriteaof()
+        except RewriteError as e:
+            raise CommandError(str(e)) from None
+
     def info_persistence(self) -> dict[str, Any]:
-        """No snapshots or AOF yet: the fields say so the way an idle Redis would."""
+        """Redis's fields in Redis's order: the AOF ones from persistence/service.py, the RDB ones
+        from persistence/snapshots.py; the loading_* fields come last, as in Redis 7.0."""
+        aof = self.durability.info_fields()
+        loading = aof["loading"]
+        if self.snapshots.loading:
+            loading = self.snapshots.loading_fields()
         return {
-            "loading": 0,
+            "loading": 1 if self.loading else 0,
             "async_loading": 0,
-            "current_cow_peak": 0,
-            "current_cow_size": 0,
-            "current_cow_size_age": 0,
-            "current_fork_perc": "0.00",
-            "current_save_keys_processed": 0,
-            "current_save_keys_total": 0,
-            "rdb_changes_since_last_save": self.engine.effects.dirty,
-            "rdb_bgsave_in_progress": 0,
-            "rdb_last_save_time": self.last_save_time,
-            "rdb_last_bgsave_status": "ok",
-            "rdb_last_bgsave_time_sec": -1,
-            "rdb_current_bgsave_time_sec": -1,
-            "rdb_saves": 0,
-            "rdb_last_cow_size": 0,
-            "rdb_last_load_keys_expired": 0,
-            "rdb_last_load_keys_loaded": 0,
-            "aof_enabled": 0,
-            "aof_rewrite_in_progress": 0,
-            "aof_rewrite_scheduled": 0,
-            "aof_last_rewrite_time_sec": -1,
-            "aof_current_rewrite_time_sec": -1,
-            "aof_last_bgrewrite_status": "ok",
-            "aof_rewrites": 0,
-            "aof_rewrites_consecutive_failures": 0,
-            "aof_last_write_status": "ok",
+            **self.snapshots.info_fields(),
+            **aof["aof"],
             "aof_last_cow_size": 0,
             "module_fork_in_progress": 0,
             "module_fork_last_cow_size": 0,
+            **aof["extra"],
+            **loading,
         }
 
     def info_replication(self) -> dict[str, Any]:
@@ -756,6 +862,75 @@ class Server:
 
     def now_us(self) -> int:
         return time.time_ns() // 1000
+
+
+class _LoadingConnection(Connection):
+    """A connection made while the dataset loads: commands without the ``loading`` flag get -LOADING.
+
+    Once loading ends the server turns every such connection back into a plain
+    ``Connection`` (``__class__`` assignment), so the gate costs nothing afterwards.
+    """
+
+    __slots__ = ()
+
+    def data_received(self, data: bytes) -> None:
+        if not self.server.loading:
+            self.__class__ = Connection  # type: ignore[assignment]
+            Connection.data_received(self, data)
+            return
+        self._slow_received(data)  # the exact parser, then _run below, one request at a time
+
+    def _run(self, requests: list[list[bytes]]) -> None:
+        if not self.server.loading:
+            Connection._run(self, requests)
+            return
+        engine = self.server.engine
+        for req in requests:
+            cmd = engine.find(req[0])
+            if cmd is not None and cmd.flags & Flag.LOADING:
+                Connection._run(self, [req])
+            else:
+                engine.errors.count("LOADING")
+                if cmd is not None:
+                    cmd.rejected_calls += 1
+                self.write_reply(_LOADING)
+            if self._closed:
+                return
+
+
+_LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
+
+
+class _DiskErrorConnection(Connection):
+    """A connection while the last BGSAVE failed (stop-writes-on-bgsave-error): writes get -MISCONF.
+
+    The server turns connections into this class when the state begins
+    (_refresh_disk_gate) and each turns itself back into a plain ``Connection``
+    on its next input once it is over, so the check costs nothing otherwise.
+    """
+
+    __slots__ = ()
+
+    def data_received(self, data: bytes) -> None:
+        if self.server.disk_error() is None:
+            self.__class__ = Connection  # type: ignore[assignment]
+            Connection.data_received(self, data)
+            return
+        self._slow_received(data)  # the exact parser, then _run below
+
+    def _run(self, requests: list[list[bytes]]) -> None:
+        server = self.server
+        for i, req in enumerate(requests):
+            reply = server.misconf_reply(self.ctx, req)
+            if reply is None:
+                Connection._run(self, [req])
+                if self._held or self.ctx.blocked is not None:
+                    self._held += requests[i + 1 :]  # wait with the rest, as Connection._run does
+                    return
+            else:
+                self.write_reply(reply)
+            if self._closed:
+                return
 
 
 def _format_addr(addr: Any) -> str:

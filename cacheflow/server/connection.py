@@ -408,6 +408,9 @@ class Connection(asyncio.Protocol):
             return
         payload = out[0] if len(out) == 1 else b"".join(out)
         self.server.stats.net_output_bytes += len(payload)
+        gate = self.server.reply_gate  # set only while the AOF has unwritten or unsynced writes
+        if gate is not None and gate(self, payload):
+            return  # held until its write is fsynced; the AOF writes it to the transport then
         transport.write(payload)
         if self.ctx.attention & ATTENTION_OUTPUT_LIMIT:
             self.server.check_output_limits(self)

@@ -16,6 +16,7 @@ import sys
 from cacheflow import REDIS_COMPAT_VERSION, __version__
 from cacheflow.config.file import ConfigFileError, Directive, parse_directives
 from cacheflow.config.schema import PARAMS, Config, ConfigError, lookup, quote
+from cacheflow.persistence.recovery import LoadError
 from cacheflow.server import logging_setup
 from cacheflow.server.app import Server
 from cacheflow.server.native import compiled_modules
@@ -200,16 +201,21 @@ async def _run(server: Server, pidfile: str = "") -> int:
 
     def on_signal(signame: str) -> None:
         log.warning("Received %s scheduling shutdown...", signame)
-        log.warning("User requested shutdown...")
-        if server.config.save:
-            log.warning("Save points are configured but snapshots are not implemented yet: nothing is saved.")
-        server.stop()
+        if server.loop is None:
+            server.stop()
+        elif server.request_shutdown(None, False, False) is not None:  # saves first when save points are set
+            log.warning(
+                "%s received but errors trying to shut down the server, check the logs for more information", signame
+            )
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig.name)
     try:
         await server.start()
     except OSError:
+        return 1
+    except LoadError as e:  # a damaged AOF: refuse to start, naming the file and offset
+        log.warning("%s (file %s, offset %d)", e, e.path, e.offset)
         return 1
     if pidfile:
         _write_pidfile(pidfile)

@@ -137,6 +137,22 @@ class Hash:
         self.ttls: dict[bytes, int] | None = None  # None until a field TTL command touched the hash
         self.next_expiry = NEVER
 
+    @classmethod
+    def from_pairs(cls, d: dict[bytes, bytes], listpack: bool) -> Self:
+        """A hash holding ``d`` (distinct fields, in order), as a listpack or as a hashtable.
+
+        The caller decides the encoding (RDB loading keeps the one the file
+        says, within the thresholds), so this applies no threshold itself.
+        ``d`` is taken over, not copied, when it becomes a hashtable.
+        """
+        h = cls()
+        if listpack:
+            h._d = _pack(d)
+            h._n = len(d)
+        else:
+            h._d = d
+        return h
+
     # -- representation ----------------------------------------------------------------
 
     def _packed(self) -> bytes | None:

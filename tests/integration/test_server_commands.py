@@ -1080,20 +1080,6 @@ def test_shutdown_nosave_stops_the_server() -> None:
         assert any(line.endswith("Redis is now ready to exit, bye bye...") for line in lines)
 
 
-def test_shutdown_that_must_save_fails_honestly_unless_forced() -> None:
-    with cacheflow_server("--save", "900 1") as server:
-        client = server.client()
-        message = "Errors trying to SHUTDOWN. Check logs."
-        assert error_of(client, "SHUTDOWN") == message  # save points configured: it must save
-        assert error_of(client, "SHUTDOWN", "SAVE") == message
-        assert error_of(client, "SHUTDOWN", "ABORT") == "No shutdown in progress."
-        assert client.ping() is True
-        assert "snapshots are not implemented" in server.log()
-        with pytest.raises(redis.ConnectionError):
-            client.execute_command("SHUTDOWN", "SAVE", "FORCE")
-        assert server.proc is not None and server.proc.wait(30) == 0
-
-
 def test_shutdown_is_refused_inside_multi(r: redis.Redis, rr: redis.Redis) -> None:
     for client in (r, rr):
         pipe = client.pipeline(transaction=True)
@@ -1163,9 +1149,9 @@ def _pings(client: redis.Redis) -> bool:
 
 
 def test_parameters_without_effect_are_announced(tmp_path: Path) -> None:
-    with cacheflow_server("--appendonly", "yes") as server:
-        assert "'appendonly' is accepted for compatibility but has no effect in CacheFlow yet." in server.log()
+    with cacheflow_server("--aof-rewrite-incremental-fsync", "no") as server:
+        assert "'aof-rewrite-incremental-fsync' is accepted for compatibility but has no effect in CacheFlow yet." in server.log()
         client = server.client()
-        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        assert client.config_get("aof-rewrite-incremental-fsync") == {"aof-rewrite-incremental-fsync": "no"}
         client.config_set("slowlog-max-len", "10")
         assert "CONFIG SET slowlog-max-len: accepted for compatibility" in server.log()

@@ -1,0 +1,478 @@
+"""The AOF writer: effects in, frames to the current incremental file, fsync by policy.
+
+It subscribes to the engine's effect stream.  Each effect becomes one frame
+(persistence/frames.py); a ``SELECT`` frame comes first whenever the database
+changes (and at the start of every file), and a batch of several effects from
+one command is wrapped in ``MULTI``/``EXEC`` frames so it loads all or nothing,
+as Redis 7 propagates such batches.
+
+Frames collect in a buffer during an event-loop turn and are written with one
+``write`` at the end of the turn, as Redis writes its AOF buffer in
+beforeSleep.  While frames wait, replies wait too (the server's reply gate
+calls ``gate``, which holds them): they leave only after the write, so a reply
+is never seen before its write is in the file, and a killed process loses no
+acknowledged write whatever the fsync policy.  Writing once per turn rather
+than once per reply measured about twice the throughput with 50 clients.
+
+fsync policies:
+- ``always``: a reply that follows a write is held until an fsync covers that
+  write.  One background thread fsyncs whatever has been written when it
+  starts, so every write that arrived while the previous fsync ran shares the
+  next one (group commit), and the event loop keeps serving meanwhile.  Every
+  reply produced after an unsynced write waits behind it (a reader must not
+  see data that a crash could still lose), in order, so one client's replies
+  stay ordered.
+- ``everysec``: the same thread fsyncs at most once a second, never on the
+  event loop.  As Redis: while an fsync is still running, writing the buffer
+  is postponed, for up to 2 seconds; after that it is written anyway and
+  ``aof_delayed_fsync`` counts it.
+- ``no``: the kernel decides.
+
+``no-appendfsync-on-rewrite yes``: while a child process writes a base or a
+snapshot, no fsync is done at all (``fsync_paused`` says when), as Redis
+skips it to keep the disk free for the child; under ``always`` a write then
+counts as synced once written, so replies are not held.  Whatever was left
+unsynced is covered by the first fsync after the child is gone.
+
+Invariants: ``written`` and ``synced`` are byte counts over the writer's whole
+life (all files), written only by the loop thread; the fsync thread reports
+the offset it covered through ``call_soon_threadsafe``.  The file descriptor is
+swapped only while no fsync runs, after a synchronous fsync of the old file, so
+``synced == written`` across a swap.
+"""
+
+import asyncio
+import collections
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cacheflow.persistence.frames import encode_frame
+
+log = logging.getLogger("cacheflow")
+
+ALWAYS = "always"
+EVERYSEC = "everysec"
+NO = "no"
+_POSTPONE_LIMIT = 2.0  # seconds an everysec write may wait for a running fsync (Redis: 2 s)
+_RETRY_DELAY = 0.01
+_MULTI = encode_frame([b"MULTI"])
+_EXEC = encode_frame([b"EXEC"])
+
+# Called with the gate function when replies must pass through it, None when they need not.
+GateSetter = Callable[[Callable[[Any, bytes], bool] | None], None]
+
+
+class AofWriteError(Exception):
+    pass
+
+
+class _Syncer(threading.Thread):
+    """The background fsync: on demand (always) or at most once a second (everysec)."""
+
+    def __init__(self, writer: "AofWriter") -> None:
+        super().__init__(name="aof-fsync", daemon=True)
+        self.writer = writer
+        self.cond = threading.Condition()
+        self.in_progress = False
+        self.stopping = False
+        self.done = 0  # the offset covered by the last fsync this thread did
+        self.last_start = 0.0
+        self.pending = False  # an fsync was asked for (always) or data waits (everysec)
+
+    def kick(self) -> None:
+        with self.cond:
+            self.pending = True
+            self.cond.notify_all()
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+        self.join(5)
+
+    def quiesce(self) -> "_Quiet":
+        """A context in which no fsync runs (for swapping the file descriptor)."""
+        return _Quiet(self)
+
+    def run(self) -> None:
+        w = self.writer
+        cond = self.cond
+        while True:
+            with cond:
+                while True:
+                    if self.stopping:
+                        return
+                    if w.written > self.done and w.fd >= 0 and not w.fsync_paused():
+                        if w.policy == ALWAYS:
+                            break
+                        wait = 1.0 - (time.monotonic() - self.last_start)
+                        if wait <= 0:
+                            break
+                        cond.wait(wait)
+                        continue
+                    self.pending = False
+                    cond.wait(1.0)
+                fd = w.fd
+                target = w.written
+                self.in_progress = True
+                self.last_start = time.monotonic()
+            error: OSError | None = None
+            try:
+                os.fsync(fd)
+            except OSError as e:
+                error = e
+            with cond:
+                self.in_progress = False
+                if error is None:
+                    self.done = max(self.done, target)
+                cond.notify_all()
+            try:
+                w.loop.call_soon_threadsafe(w.synced_to, target, error)
+            except RuntimeError:  # the loop is closed: the server is exiting
+                return
+
+
+class _Quiet:
+    def __init__(self, syncer: _Syncer) -> None:
+        self.syncer = syncer
+
+    def __enter__(self) -> None:
+        s = self.syncer
+        s.cond.acquire()
+        while s.in_progress:
+            s.cond.wait()
+
+    def __exit__(self, *exc: object) -> None:
+        self.syncer.cond.release()
+
+
+class AofWriter:
+    def __init__(self, loop: asyncio.AbstractEventLoop, policy: str, set_gate: GateSetter) -> None:
+        self.loop = loop
+        self.policy = policy
+        self._set_gate = set_gate
+        self.fd = -1
+        self.path = ""
+        self.buf: list[bytes] = []
+        self.buf_bytes = 0
+        self.db = -1
+        self.written = 0
+        self.synced = 0
+        self.file_size = 0  # bytes in the current incremental file
+        self.held: collections.deque[tuple[Any, bytes, int]] = collections.deque()
+        self._gate_on = False
+        self._flush_scheduled = False
+        self._retry: asyncio.TimerHandle | None = None
+        self.postponed_since = 0.0
+        self.delayed_fsync = 0
+        self.last_write_ok = True
+        self.last_error = ""
+        # The background fsync's status (Redis's aof_bio_fsync_status), with its error text.
+        self.fsync_ok = True
+        self.fsync_error = ""
+        # Called whenever write_status() changes (the server refuses writes with -MISCONF meanwhile).
+        self.on_status_change: Callable[[], None] = _nothing
+        self.syncer: _Syncer | None = None
+        self.on_error_exit: Callable[[str], None] = _exit_now
+        # True while fsyncs must be skipped (no-appendfsync-on-rewrite with a child running).
+        self.fsync_paused: Callable[[], bool] = _never
+
+    # -- files -------------------------------------------------------------------------
+
+    def open(self, path: str) -> None:
+        """Append to ``path`` from now on (the previous file, if any, is flushed, fsynced and closed)."""
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if self.fd >= 0:
+            self.flush(force=True)
+            self._swap(fd)
+        else:
+            self.fd = fd
+        self.path = path
+        self.file_size = os.fstat(fd).st_size
+        self.db = -1  # every file starts with a SELECT
+        if self.syncer is None and self.policy != NO:
+            self.syncer = _Syncer(self)
+            self.syncer.start()
+
+    def _swap(self, fd: int) -> None:
+        old = self.fd
+        if self.syncer is not None:
+            with self.syncer.quiesce():
+                _fsync_quietly(old)
+                os.close(old)
+                self.fd = fd
+                self.syncer.done = self.written
+        else:
+            _fsync_quietly(old)
+            os.close(old)
+            self.fd = fd
+        self.synced_to(self.written, None)
+
+    def close(self) -> None:
+        """Flush and fsync everything, release held replies, stop the thread (shutdown, appendonly no)."""
+        if self.fd < 0:
+            return
+        self.flush(force=True)
+        if self.syncer is not None:
+            self.syncer.stop()
+            self.syncer = None
+        _fsync_quietly(self.fd)
+        os.close(self.fd)
+        self.fd = -1
+        self.synced_to(self.written, None)
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+
+    def set_policy(self, policy: str) -> None:
+        if policy == self.policy:
+            return
+        self.flush(force=True)
+        self.policy = policy
+        if policy == NO:
+            if self.syncer is not None:
+                self.syncer.stop()
+                self.syncer = None
+            self.synced_to(self.written, None)
+        elif self.syncer is None and self.fd >= 0:
+            self.syncer = _Syncer(self)
+            self.syncer.start()
+        if self.syncer is not None:
+            self.syncer.kick()
+
+    # -- the effect stream -----------------------------------------------------------------
+
+    def feed(self, db_index: int, effects: list[list[bytes]]) -> None:
+        buf = self.buf
+        before = len(buf)
+        if db_index != self.db:
+            buf.append(encode_frame([b"SELECT", b"%d" % db_index]))
+            self.db = db_index
+        if len(effects) == 1:
+            buf.append(encode_frame(effects[0]))
+        else:
+            buf.append(_MULTI)
+            for argv in effects:
+                buf.append(encode_frame(argv))
+            buf.append(_EXEC)
+        for i in range(before, len(buf)):
+            self.buf_bytes += len(buf[i])
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._end_of_turn)
+        if not self._gate_on:
+            self._gate_on = True
+            self._set_gate(self.gate)
+
+    def _end_of_turn(self) -> None:
+        """Write this turn's frames, then let the replies that waited for the write go."""
+        self._flush_scheduled = False
+        self.flush()
+        self._release()
+
+    # -- writing -------------------------------------------------------------------------
+
+    def flush(self, force: bool = False) -> None:
+        """Write the buffer (everysec may postpone it while an fsync runs, as Redis does)."""
+        if not self.buf or self.fd < 0:
+            return
+        if not force and self.policy == EVERYSEC and self.syncer is not None and self.syncer.in_progress:
+            now = time.monotonic()
+            if not self.postponed_since:
+                self.postponed_since = now
+                self._schedule_retry()
+                return
+            if now - self.postponed_since < _POSTPONE_LIMIT:
+                self._schedule_retry()
+                return
+            self.delayed_fsync += 1
+            log.warning(
+                "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer "
+                "without waiting for fsync to complete, this may slow down Redis."
+            )
+        self.postponed_since = 0.0
+        data = self.buf[0] if len(self.buf) == 1 else b"".join(self.buf)
+        self.buf = []
+        self.buf_bytes = 0
+        try:
+            _write_all(self.fd, data)
+        except OSError as e:
+            self._write_failed(data, e)
+            return
+        if not self.last_write_ok:
+            log.warning("AOF write error looks solved, Redis can write again.")
+            self.last_write_ok = True
+            self.last_error = ""
+            self.on_status_change()
+        self.written += len(data)
+        self.file_size += len(data)
+        if self.policy == ALWAYS and self.syncer is not None:
+            if self.fsync_paused():
+                # Redis answers without the fsync while a child runs: the write counts as synced.
+                self.synced = self.written
+            else:
+                self.syncer.kick()
+
+    def _write_failed(self, data: bytes, e: OSError) -> None:
+        """As Redis: under ``always`` a failed write is fatal; otherwise keep the data and retry."""
+        # Drop a partial write so the file never holds half a frame followed by a retry.
+        try:
+            os.ftruncate(self.fd, self.file_size)
+        except OSError:
+            pass
+        self.last_error = e.strerror or str(e)
+        if self.policy == ALWAYS:
+            log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
+            self.on_error_exit(self.last_error)
+            return
+        if self.last_write_ok:
+            log.warning("Error writing to the AOF file: %s", self.last_error)
+            self.last_write_ok = False
+            self.on_status_change()
+        self.buf.insert(0, data)
+        self.buf_bytes += len(data)
+        self._schedule_retry(1.0)
+
+    def _schedule_retry(self, delay: float = _RETRY_DELAY) -> None:
+        if self._retry is None:
+            self._retry = self.loop.call_later(delay, self._retry_now)
+
+    def _retry_now(self) -> None:
+        self._retry = None
+        self.flush()
+        self._release()
+
+    # -- replies ---------------------------------------------------------------------------
+
+    def gate(self, conn: Any, payload: bytes) -> bool:
+        """Called before a reply goes out while the gate is on; True when the reply is held.
+
+        A held reply carries the offset its preceding writes end at: under
+        ``always`` it leaves once an fsync covers that offset, otherwise once
+        the turn's write is done (or postponed, as Redis sends replies while an
+        everysec write waits for a running fsync).
+        """
+        if conn.ctx.close_after_reply:
+            # The connection closes right after this reply (QUIT): write (and sync) now so it can go out.
+            self.flush(force=True)
+            if self.policy == ALWAYS and self.syncer is not None and (self.held or self.synced < self.written):
+                self.sync_now()
+            else:
+                self._release(everything=True)
+            return False
+        if not self.buf and not self.held and (self.policy != ALWAYS or self.synced >= self.written):
+            self._update_gate()
+            return False
+        self.held.append((conn, payload, self.written + self.buf_bytes))
+        if not self._flush_scheduled and self.policy != ALWAYS:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._end_of_turn)
+        return True
+
+    def sync_now(self) -> None:
+        """fsync on the loop thread (shutdown, a closing client, before a file swap)."""
+        if self.fd < 0:
+            return
+        if self.syncer is not None:
+            with self.syncer.quiesce():
+                _fsync_quietly(self.fd)
+                self.syncer.done = self.written
+        else:
+            _fsync_quietly(self.fd)
+        self.synced_to(self.written, None)
+
+    def synced_to(self, offset: int, error: OSError | None) -> None:
+        """The fsync thread covered ``offset``: release the replies waiting for it."""
+        if error is not None:
+            self.last_error = error.strerror or str(error)
+            if self.policy == ALWAYS:
+                log.warning(
+                    "Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. Exiting...",
+                    self.last_error,
+                )
+                self.on_error_exit(self.last_error)
+                return
+            log.warning("Error syncing the AOF file: %s", self.last_error)
+            self.fsync_error = self.last_error
+            if self.fsync_ok:
+                self.fsync_ok = False
+                self.on_status_change()
+            return
+        if not self.fsync_ok:
+            self.fsync_ok = True
+            self.fsync_error = ""
+            self.on_status_change()
+        if offset > self.synced:
+            self.synced = offset
+        self._release()
+
+    def _release(self, everything: bool = False) -> None:
+        """Send the held replies whose writes are done (always: fsynced; otherwise: written or postponed)."""
+        held = self.held
+        if self.policy == ALWAYS and self.syncer is not None and not everything:
+            limit = self.synced
+        else:
+            limit = 1 << 62  # everything in this turn has been written (or its write postponed)
+        while held and held[0][2] <= limit:
+            conn, payload, _ = held.popleft()
+            transport = conn.transport
+            if transport is not None and not transport.is_closing():
+                transport.write(payload)
+        self._update_gate()
+
+    def _update_gate(self) -> None:
+        idle = not self.buf and not self.held and (self.policy != ALWAYS or self.synced >= self.written)
+        if idle and self._gate_on:
+            self._gate_on = False
+            self._set_gate(None)
+        elif not idle and not self._gate_on:
+            self._gate_on = True
+            self._set_gate(self.gate)
+
+    # -- INFO ------------------------------------------------------------------------------
+
+    def write_error(self) -> str | None:
+        """Why writes must be refused (Redis's DISK_ERROR_TYPE_AOF): the failed write's or fsync's error text."""
+        if not self.last_write_ok:
+            return self.last_error
+        if not self.fsync_ok:
+            return self.fsync_error
+        return None
+
+    def pending_fsync(self) -> int:
+        s = self.syncer
+        return 1 if s is not None and s.in_progress else 0
+
+    def buffer_length(self) -> int:
+        return sum(len(b) for b in self.buf)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _fsync_quietly(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        log.warning("fsync of the AOF failed: %s", e.strerror or e)
+
+
+def _never() -> bool:
+    return False
+
+
+def _nothing() -> None:
+    pass
+
+
+def _exit_now(reason: str) -> None:
+    logging.shutdown()
+    os._exit(1)
