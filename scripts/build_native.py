@@ -39,6 +39,7 @@ NATIVE_MODULES = [
     "cacheflow/commands/sets.py",
     "cacheflow/store/sorted_sets.py",
     "cacheflow/commands/sorted_sets.py",
+    "cacheflow/persistence/frames.py",
 ]
 
 if __name__ == "__main__":

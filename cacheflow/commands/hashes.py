@@ -66,8 +66,7 @@ def _reclaim(ctx: Context, key: bytes, h: Hash) -> bool:
     fields = h.reclaim_expired(ctx.keyspace.clock.now_ms())
     if fields:
         ctx.effects.append([b"HDEL", key, *fields])
-        if not len(h):
-            db.delete(key)
+        if db.delete_if_empty(key, h):
             return True
     if h.ttls:
         db.schedule_field_expiry(key, h.next_expiry)
@@ -292,8 +291,7 @@ def hdel(ctx: Context, argv: list[bytes]) -> bytes:
     for field in argv[2:]:
         if h.delete(field):
             deleted += 1
-            if not len(h):
-                ctx.db.delete(key)
+            if ctx.db.delete_if_empty(key, h):
                 break
     if deleted:
         ctx.effects.append(argv)
@@ -668,8 +666,7 @@ def _hexpire(ctx: Context, argv: list[bytes], unit_ms: int, relative: bool, name
     updated = [f for f, c in zip(fields, codes) if c == store.EXPIRE_SET]
     if deleted:
         ctx.effects.append([b"HDEL", key, *deleted])
-        if not len(h):
-            ctx.db.delete(key)
+        ctx.db.delete_if_empty(key, h)
     if updated:
         ctx.effects.append([b"HPEXPIREAT", key, b"%d" % at, b"FIELDS", b"%d" % len(updated), *updated])
     if h.ttls:

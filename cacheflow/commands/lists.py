@@ -192,8 +192,7 @@ def _pair_reply(key: bytes, piece: bytes) -> bytes:
 def _pop_one(ctx: Context, key: bytes, value: ListValue, left: bool) -> bytes:
     """Pop one piece from a non-empty list, deleting the key when it empties."""
     piece = value.pop(left)
-    if not value:
-        ctx.db.delete(key)
+    ctx.db.delete_if_empty(key, value)
     return piece
 
 
@@ -322,8 +321,7 @@ def _pop(ctx: Context, argv: list[bytes], left: bool) -> bytes:
         if value.__class__ is not ListValue:
             raise CommandError(WRONGTYPE)
         piece = value.pop(left)  # type: ignore[attr-defined]
-        if not value:
-            db.delete(key)
+        db.delete_if_empty(key, value)  # type: ignore[arg-type]
         ctx.effects.append(argv)
         return piece  # type: ignore[no-any-return]
     if len(argv) > 3:
@@ -335,8 +333,7 @@ def _pop(ctx: Context, argv: list[bytes], left: bool) -> bytes:
     if not count:
         return encoder.EMPTY_ARRAY
     n, body = value.pop_many(count, left)
-    if not value:
-        ctx.db.delete(argv[1])
+    ctx.db.delete_if_empty(argv[1], value)
     ctx.effects.append(argv)
     return b"*%d\r\n%b" % (n, body)
 
@@ -599,8 +596,7 @@ def lrem(ctx: Context, argv: list[bytes]) -> bytes:
         return encoder.ZERO
     removed = value.remove(encode(argv[3]), count)
     if removed:
-        if not value:
-            ctx.db.delete(argv[1])
+        ctx.db.delete_if_empty(argv[1], value)
         ctx.effects.append(argv)
     return encoder.integer(removed)
 
@@ -624,8 +620,7 @@ def ltrim(ctx: Context, argv: list[bytes]) -> bytes:
     if value is None:
         return encoder.OK
     if value.trim(start, stop):
-        if not value:
-            ctx.db.delete(argv[1])
+        ctx.db.delete_if_empty(argv[1], value)
         ctx.effects.append(argv)
     return encoder.OK
 
@@ -652,8 +647,7 @@ def _move(ctx: Context, src: bytes, dst: bytes, from_left: bool, to_left: bool, 
         target = ListValue()
         db.set(dst, target)
     target.push([piece], to_left)
-    if not source:
-        db.delete(src)
+    db.delete_if_empty(src, source)
     ctx.effects.append(effect)
     return piece
 
@@ -722,8 +716,7 @@ def _mpop_args(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool
 def _mpop_from(ctx: Context, key: bytes, value: ListValue, left: bool, count: int) -> bytes:
     """Pop up to ``count`` from a non-empty list: the [key, [elements]] reply, effect LPOP/RPOP key n."""
     n, body = value.pop_many(count, left)
-    if not value:
-        ctx.db.delete(key)
+    ctx.db.delete_if_empty(key, value)
     ctx.effects.append([_PUSH_COMMAND[left], key, b"%d" % n])
     return b"*2\r\n$%d\r\n%b\r\n*%d\r\n%b" % (len(key), key, n, body)
 

@@ -153,8 +153,7 @@ def srem(ctx: Context, argv: list[bytes]) -> bytes:
         return encoder.ZERO
     removed = value.remove(argv[2:])
     if removed:
-        if not len(value):
-            ctx.db.delete(key)
+        ctx.db.delete_if_empty(key, value)
         ctx.effects.append(argv)
     return encoder.integer(removed)
 
@@ -264,9 +263,8 @@ def spop(ctx: Context, argv: list[bytes]) -> bytes:
         return encoder.NULL_BULK_RESP2 if ctx.proto == 2 else encoder.NULL_RESP3
     if value.__class__ is not SetValue:
         raise _wrong_type()
-    member, left = value.pop_random(ctx.keyspace.rng)  # type: ignore[attr-defined]
-    if not left:
-        db.delete(key)
+    member, _ = value.pop_random(ctx.keyspace.rng)  # type: ignore[attr-defined]
+    db.delete_if_empty(key, value)  # type: ignore[arg-type]
     ctx.effects.append([_SREM, key, member])
     return b"$%d\r\n%b\r\n" % (len(member), member)
 
@@ -365,8 +363,7 @@ def smove(ctx: Context, argv: list[bytes]) -> bytes:
         return encoder.ONE if member in src else encoder.ZERO  # type: ignore[operator]
     if not src.remove((member,)):  # type: ignore[attr-defined]
         return encoder.ZERO
-    if not len(src):  # type: ignore[arg-type]
-        db.delete(src_key)
+    db.delete_if_empty(src_key, src)  # type: ignore[arg-type]
     max_intset = ctx.config.set_max_intset_entries
     if dst is None:
         created = SetValue()

@@ -29,9 +29,11 @@ deletes it when the result is empty.  Its write effect is normalized to
 ``DEL dst`` (when something was there) plus ``RPUSH dst <elements>`` in
 batches, which replays to the same list whatever the other keys hold later.
 
-Not modelled: Redis sorts with its own partial quicksort when BY is combined
-with a narrowing LIMIT, which can order ties (equal ALPHA BY values) otherwise
-than a full stable sort; CacheFlow always sorts stably.  Redis also reads a
+With BY and a LIMIT that narrows the result, Redis sorts with its own partial
+quicksort (pqsort.c: Bentley-McIlroy, skipping partitions outside the window),
+which orders ties otherwise than a stable sort; ties can only happen with
+ALPHA BY (equal or missing values), so that case runs the same algorithm here
+(``_partial_quicksort``), comparison for comparison.  Redis also reads a
 stale ``errno`` (an ERANGE from an earlier command can fail a later numeric
 SORT until some command resets it); CacheFlow judges each SORT on its own.
 """
@@ -289,8 +291,94 @@ def _elements(ctx: Context, key: bytes, value: object) -> tuple[list[bytes], boo
     raise CommandError(errors.WRONGTYPE)
 
 
-def _sorted(ctx: Context, elements: list[bytes], opts: _Options) -> list[bytes]:
-    """``elements`` in SORT's order; raises when a numeric score cannot be read."""
+def _partial_quicksort(v: list[int], cmp: Callable[[int, int], int], lo: int, hi: int) -> None:
+    """Sort ``v`` in place as Redis's pqsort does, at least over positions ``lo``..``hi``.
+
+    The exact sequence of comparisons and swaps matters, not just the result:
+    it decides where elements that compare equal end up.  Insertion sort below
+    7 elements, median-of-three pivots (ninther above 40), three-way
+    partitioning with equal keys parked at both ends, and no recursion into a
+    partition entirely outside the window.  (7.0's copy has no switch to
+    insertion sort after a pass without swaps; later Redis versions added one.)
+    """
+
+    def insertion(base: int, n: int) -> None:
+        for m in range(base + 1, base + n):
+            p = m
+            while p > base and cmp(v[p - 1], v[p]) > 0:
+                v[p - 1], v[p] = v[p], v[p - 1]
+                p -= 1
+
+    def med3(a: int, b: int, c: int) -> int:
+        if cmp(v[a], v[b]) < 0:
+            return b if cmp(v[b], v[c]) < 0 else (c if cmp(v[a], v[c]) < 0 else a)
+        return b if cmp(v[b], v[c]) > 0 else (a if cmp(v[a], v[c]) < 0 else c)
+
+    def outside(base: int, n: int) -> bool:
+        last = base + n - 1
+        return (lo < base and hi < base) or (lo > last and hi > last)
+
+    def vecswap(a: int, b: int, n: int) -> None:
+        for i in range(n):
+            v[a + i], v[b + i] = v[b + i], v[a + i]
+
+    def sort(base: int, n: int) -> None:
+        while True:
+            if n < 7:
+                insertion(base, n)
+                return
+            pm = base + n // 2
+            if n > 7:
+                pl, pn = base, base + n - 1
+                if n > 40:
+                    d = n // 8
+                    pl = med3(pl, pl + d, pl + 2 * d)
+                    pm = med3(pm - d, pm, pm + d)
+                    pn = med3(pn - 2 * d, pn - d, pn)
+                pm = med3(pl, pm, pn)
+            v[base], v[pm] = v[pm], v[base]
+            pivot = v[base]
+            pa = pb = base + 1
+            pc = pd = base + n - 1
+            while True:
+                while pb <= pc:
+                    c = cmp(v[pb], pivot)
+                    if c > 0:
+                        break
+                    if c == 0:
+                        v[pa], v[pb] = v[pb], v[pa]
+                        pa += 1
+                    pb += 1
+                while pb <= pc:
+                    c = cmp(v[pc], pivot)
+                    if c < 0:
+                        break
+                    if c == 0:
+                        v[pc], v[pd] = v[pd], v[pc]
+                        pd -= 1
+                    pc -= 1
+                if pb > pc:
+                    break
+                v[pb], v[pc] = v[pc], v[pb]
+                pb += 1
+                pc -= 1
+            pn = base + n
+            vecswap(base, pb - min(pa - base, pb - pa), min(pa - base, pb - pa))
+            r = min(pd - pc, pn - pd - 1)
+            vecswap(pb, pn - r, r)
+            r = pb - pa
+            if r > 1 and not outside(base, r):
+                sort(base, r)
+            r = pd - pc
+            if r <= 1 or outside(pn - r, r):
+                return
+            base, n = pn - r, r
+
+    sort(0, len(v))
+
+
+def _sorted(ctx: Context, elements: list[bytes], opts: _Options, start: int, end: int) -> list[bytes]:
+    """``elements`` in SORT's order (positions ``start``..``end`` are the reply); raises on a bad score."""
     by = opts.by
     if opts.alpha:
         binary = opts.store is not None  # STORE compares whole strings, the reply path uses strcoll
@@ -324,7 +412,18 @@ def _sorted(ctx: Context, elements: list[bytes], opts: _Options) -> list[bytes]:
         # (score, element) is a total order up to equal elements, which are interchangeable.
         scored.sort(reverse=opts.desc)
         return [element for _, element in scored]
-    order = sorted(range(len(elements)), key=keys.__getitem__, reverse=opts.desc)
+    if start == 0 and end == len(elements) - 1:
+        # glibc's qsort (a merge sort at these sizes) keeps ties in order, as a stable sort does.
+        order = sorted(range(len(elements)), key=keys.__getitem__, reverse=opts.desc)
+    else:
+        sign = -1 if opts.desc else 1
+
+        def compare(i: int, j: int) -> int:
+            a, b = keys[i], keys[j]
+            return sign * ((a > b) - (a < b))
+
+        order = list(range(len(elements)))
+        _partial_quicksort(order, compare, start, end)
     return [elements[i] for i in order]
 
 
@@ -354,7 +453,7 @@ def _sort(ctx: Context, argv: list[bytes], readonly: bool) -> bytes:
         if opts.desc and not is_set:
             elements.reverse()
     else:
-        elements = _sorted(ctx, elements, opts)
+        elements = _sorted(ctx, elements, opts, start, end)
     chosen = elements[start : end + 1] if end >= start else []
 
     gets = opts.gets

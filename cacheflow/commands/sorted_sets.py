@@ -299,8 +299,7 @@ def zrem(ctx: Context, argv: list[bytes]) -> bytes:
         return encoder.ZERO
     removed = zset.remove(argv[2:])
     if removed:
-        if not len(zset):
-            ctx.db.delete(key)
+        ctx.db.delete_if_empty(key, zset)
         ctx.effects.append(argv)
     return encoder.integer(removed)
 
@@ -736,8 +735,7 @@ def _remrange(ctx: Context, argv: list[bytes], remove: Callable[[SortedSet], int
         return encoder.ZERO
     removed = remove(zset)
     if removed:
-        if not len(zset):
-            ctx.db.delete(key)
+        ctx.db.delete_if_empty(key, zset)
         ctx.effects.append(argv)
     return encoder.integer(removed)
 
@@ -820,8 +818,7 @@ def _pop_reply(pairs: list[Pair], nested: bool, proto: int) -> bytes:
 def _pop_from(ctx: Context, key: bytes, zset: SortedSet, count: int, highest: bool) -> list[Pair]:
     """Pop up to ``count`` members and delete the key when it empties (no effect recorded here)."""
     taken = zset.pop(count, highest)
-    if not len(zset):
-        ctx.db.delete(key)
+    ctx.db.delete_if_empty(key, zset)
     return taken
 
 

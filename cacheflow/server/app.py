@@ -898,7 +898,7 @@ class _LoadingConnection(Connection):
                 return
 
 
-_LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
+_LOADING: Final = b"-LOADING Redis is loading the dataset in memory\r\n"
 
 
 class _DiskErrorConnection(Connection):

@@ -21,7 +21,7 @@ Invariants:
 import heapq
 import random
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from typing import Final
 
 from cacheflow.store.clock import Clock
@@ -141,6 +141,19 @@ class Database:
     def delete(self, key: bytes) -> bool:
         """Remove a live key; True when something was removed."""
         if self.lookup(key) is None:
+            return False
+        del self.data[key]
+        if self.expires:
+            self.expires.pop(key, None)
+        return True
+
+    def delete_if_empty(self, key: bytes, value: Sized) -> bool:
+        """Delete ``key`` when ``value``, the collection a command just shrank there, is empty; True if so.
+
+        The one place that keeps "a database never holds an empty collection".
+        The key was looked up by the same command, so it is live: no expiry check.
+        """
+        if len(value):
             return False
         del self.data[key]
         if self.expires:

@@ -1,10 +1,9 @@
 """Differential testing: random command sequences against real redis-server and CacheFlow.
 
-A Hypothesis state machine sends each generated command to both servers and
-compares the replies.  Errors are compared as whole lines (prefix included),
-so ``-ERR syntax error`` and ``-syntax error`` are different, which redis-py
-would hide: it strips the ``ERR`` prefix before raising.  That is why the
-replies are read with the small raw RESP2 reader below rather than redis-py.
+A Hypothesis state machine sends each generated string, key, TTL and
+transaction command to both servers and compares the replies exactly, with the
+raw reader and the comparison rules of ``machine.py`` (shared with the
+data-type machines in ``test_types_state_machine.py``).
 
 Determinism despite two independent clocks:
 - TTLs are long (100 s or more), so nothing expires during a run; expiry is
@@ -19,140 +18,13 @@ On failure Hypothesis prints the shrunk sequence of rule calls (one command
 each) and the assertion shows the command and both replies.
 """
 
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+from hypothesis.stateful import rule, run_state_machine_as_test
+from machine import DIFFERENTIAL, DifferentialMachine
 from servers import cacheflow_server, real_redis_server
-
-settings.register_profile(
-    "cacheflow-differential",
-    max_examples=150,
-    stateful_step_count=50,
-    derandomize=False,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    print_blob=True,
-)
-DIFFERENTIAL = settings.get_profile("cacheflow-differential")
-
-
-# --------------------------------------------------------------------------
-# A raw RESP2 client that keeps every reply exactly as sent
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Simple:
-    """A ``+`` simple-string reply (distinct from a bulk string with the same bytes)."""
-
-    value: bytes
-
-
-@dataclass(frozen=True)
-class Err:
-    """A ``-`` error reply: the whole line, prefix included."""
-
-    line: bytes
-
-
-class _NullArray:
-    def __repr__(self) -> str:
-        return "NullArray"
-
-
-NULL_ARRAY = _NullArray()  # ``*-1``; a null bulk ``$-1`` is None
-Reply = bytes | int | None | Simple | Err | _NullArray | list["Reply"]
-
-
-class RespClient:
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = bytearray()
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def call(self, *args: bytes) -> Reply:
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            out.append(b"$%d\r\n%b\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
-        return self._read()
-
-    def _fill(self) -> None:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"server closed the connection; unparsed: {bytes(self.buf)!r}")
-        self.buf += chunk
-
-    def _line(self) -> bytes:
-        while (i := self.buf.find(b"\r\n")) < 0:
-            self._fill()
-        line = bytes(self.buf[:i])
-        del self.buf[: i + 2]
-        return line
-
-    def _exact(self, n: int) -> bytes:
-        while len(self.buf) < n + 2:
-            self._fill()
-        data = bytes(self.buf[:n])
-        assert self.buf[n : n + 2] == b"\r\n", "bulk reply not terminated by CRLF"
-        del self.buf[: n + 2]
-        return data
-
-    def _read(self) -> Reply:
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return Simple(rest)
-        if kind == b"-":
-            return Err(rest)
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if kind == b"*":
-            n = int(rest)
-            return NULL_ARRAY if n < 0 else [self._read() for _ in range(n)]
-        raise AssertionError(f"malformed RESP2 reply line: {line!r}")
-
-
-# --------------------------------------------------------------------------
-# Comparison
-# --------------------------------------------------------------------------
-
-TTL_TOLERANCE = {b"TTL": 1, b"PTTL": 1000}
-
-
-def same(name: bytes, redis_reply: Reply, cf_reply: Reply) -> bool:
-    """Equal, with tolerance for TTL/PTTL (clocks differ) and order-free KEYS."""
-    tolerance = TTL_TOLERANCE.get(name)
-    if tolerance is not None and isinstance(redis_reply, int) and isinstance(cf_reply, int):
-        if redis_reply < 0 or cf_reply < 0:
-            return redis_reply == cf_reply
-        return abs(redis_reply - cf_reply) <= tolerance
-    if name == b"KEYS" and isinstance(redis_reply, list) and isinstance(cf_reply, list):
-        return sorted(redis_reply, key=repr) == sorted(cf_reply, key=repr)
-    return redis_reply == cf_reply
-
-
-def same_exec(queued: list[bytes], redis_reply: Reply, cf_reply: Reply) -> bool:
-    if (
-        isinstance(redis_reply, list)
-        and isinstance(cf_reply, list)
-        and len(redis_reply) == len(cf_reply) == len(queued)
-    ):
-        return all(same(n, a, b) for n, a, b in zip(queued, redis_reply, cf_reply))
-    return redis_reply == cf_reply
-
 
 # --------------------------------------------------------------------------
 # The state machine
@@ -191,27 +63,12 @@ ttls = st.one_of(
 )
 
 
-class StringsKeysTransactions(RuleBasedStateMachine):
+class StringsKeysTransactions(DifferentialMachine):
     """String, key, TTL and transaction commands on a tiny keyspace, compared reply by reply."""
-
-    redis_port: ClassVar[int] = 0
-    cacheflow_port: ClassVar[int] = 0
 
     def __init__(self) -> None:
         super().__init__()
-        self.redis = RespClient(self.redis_port)
-        self.cf = RespClient(self.cacheflow_port)
-        self.redis_other = RespClient(self.redis_port)
-        self.cf_other = RespClient(self.cacheflow_port)
-        self.queued: list[bytes] | None = None  # names of commands queued in MULTI on the main client
         self.tick = 0
-        for client in (self.redis, self.cf):
-            reply = client.call(b"FLUSHALL")
-            assert reply == Simple(b"OK"), f"FLUSHALL answered {reply!r}"
-
-    def teardown(self) -> None:
-        for client in (self.redis, self.cf, self.redis_other, self.cf_other):
-            client.close()
 
     # -- helpers ----------------------------------------------------------
 
@@ -224,32 +81,6 @@ class StringsKeysTransactions(RuleBasedStateMachine):
         self.tick += 1
         seconds = TTL_BASES[value] + self.tick
         return b"%d" % (seconds * 1000 + 500 if ms else seconds)
-
-    def send(self, *args: bytes, other: bool = False) -> None:
-        """Run one command on both servers and compare the replies."""
-        redis_client, cf_client = (self.redis_other, self.cf_other) if other else (self.redis, self.cf)
-        redis_reply = redis_client.call(*args)
-        cf_reply = cf_client.call(*args)
-        name = args[0].upper()
-        queued = self.queued if not other else None
-        if queued is not None and name in (b"EXEC", b"DISCARD"):
-            ok = same_exec(queued, redis_reply, cf_reply) if name == b"EXEC" else redis_reply == cf_reply
-        else:
-            ok = same(name, redis_reply, cf_reply)
-        assert ok, (
-            f"\ncommand:   {b' '.join(args)!r}{' (second client)' if other else ''}"
-            f"{f' (queued in MULTI: {queued!r})' if queued is not None else ''}"
-            f"\nredis:     {redis_reply!r}\ncacheflow: {cf_reply!r}"
-        )
-        if other:
-            return
-        if self.queued is None:
-            if name == b"MULTI" and redis_reply == Simple(b"OK"):
-                self.queued = []
-        elif name in (b"EXEC", b"DISCARD"):
-            self.queued = None
-        elif redis_reply == Simple(b"QUEUED"):
-            self.queued.append(name)
 
     # -- strings ----------------------------------------------------------
 

@@ -110,6 +110,18 @@ def test_delete_of_an_expired_key_reports_nothing_removed() -> None:
     assert expired == [(0, b"k")]
 
 
+def test_delete_if_empty_removes_only_an_emptied_collection_and_its_ttl() -> None:
+    ks, clock, _ = make()
+    db = ks.dbs[0]
+    items = [b"x"]
+    db.set(b"k", items, clock.now_ms() + 1000)
+    assert db.delete_if_empty(b"k", items) is False
+    assert db.lookup(b"k") is items and b"k" in db.expires
+    items.pop()
+    assert db.delete_if_empty(b"k", items) is True
+    assert b"k" not in db.data and b"k" not in db.expires
+
+
 def test_swap_exchanges_contents_but_not_indexes() -> None:
     ks, clock, _ = make()
     ks.dbs[0].set(b"a", b"0", clock.now_ms() + 50)
