@@ -45,22 +45,22 @@ import asyncio
 import collections
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from cacheflow.persistence.frames import encode_frame
+from cacheflow.persistence.fsync_thread import FsyncThread
 
 log = logging.getLogger("cacheflow")
 
-ALWAYS = "always"
-EVERYSEC = "everysec"
-NO = "no"
-_POSTPONE_LIMIT = 2.0  # seconds an everysec write may wait for a running fsync (Redis: 2 s)
-_RETRY_DELAY = 0.01
-_MULTI = encode_frame([b"MULTI"])
-_EXEC = encode_frame([b"EXEC"])
+ALWAYS: Final = "always"
+EVERYSEC: Final = "everysec"
+NO: Final = "no"
+_POSTPONE_LIMIT: Final = 2.0  # seconds an everysec write may wait for a running fsync (Redis: 2 s)
+_RETRY_DELAY: Final = 0.01
+_MULTI: Final = encode_frame([b"MULTI"])
+_EXEC: Final = encode_frame([b"EXEC"])
 
 # Called with the gate function when replies must pass through it, None when they need not.
 GateSetter = Callable[[Callable[[Any, bytes], bool] | None], None]
@@ -68,86 +68,6 @@ GateSetter = Callable[[Callable[[Any, bytes], bool] | None], None]
 
 class AofWriteError(Exception):
     pass
-
-
-class _Syncer(threading.Thread):
-    """The background fsync: on demand (always) or at most once a second (everysec)."""
-
-    def __init__(self, writer: "AofWriter") -> None:
-        super().__init__(name="aof-fsync", daemon=True)
-        self.writer = writer
-        self.cond = threading.Condition()
-        self.in_progress = False
-        self.stopping = False
-        self.done = 0  # the offset covered by the last fsync this thread did
-        self.last_start = 0.0
-        self.pending = False  # an fsync was asked for (always) or data waits (everysec)
-
-    def kick(self) -> None:
-        with self.cond:
-            self.pending = True
-            self.cond.notify_all()
-
-    def stop(self) -> None:
-        with self.cond:
-            self.stopping = True
-            self.cond.notify_all()
-        self.join(5)
-
-    def quiesce(self) -> "_Quiet":
-        """A context in which no fsync runs (for swapping the file descriptor)."""
-        return _Quiet(self)
-
-    def run(self) -> None:
-        w = self.writer
-        cond = self.cond
-        while True:
-            with cond:
-                while True:
-                    if self.stopping:
-                        return
-                    if w.written > self.done and w.fd >= 0 and not w.fsync_paused():
-                        if w.policy == ALWAYS:
-                            break
-                        wait = 1.0 - (time.monotonic() - self.last_start)
-                        if wait <= 0:
-                            break
-                        cond.wait(wait)
-                        continue
-                    self.pending = False
-                    cond.wait(1.0)
-                fd = w.fd
-                target = w.written
-                self.in_progress = True
-                self.last_start = time.monotonic()
-            error: OSError | None = None
-            try:
-                os.fsync(fd)
-            except OSError as e:
-                error = e
-            with cond:
-                self.in_progress = False
-                if error is None:
-                    self.done = max(self.done, target)
-                cond.notify_all()
-            try:
-                w.loop.call_soon_threadsafe(w.synced_to, target, error)
-            except RuntimeError:  # the loop is closed: the server is exiting
-                return
-
-
-class _Quiet:
-    def __init__(self, syncer: _Syncer) -> None:
-        self.syncer = syncer
-
-    def __enter__(self) -> None:
-        s = self.syncer
-        s.cond.acquire()
-        while s.in_progress:
-            s.cond.wait()
-
-    def __exit__(self, *exc: object) -> None:
-        self.syncer.cond.release()
 
 
 class AofWriter:
@@ -176,10 +96,14 @@ class AofWriter:
         self.fsync_error = ""
         # Called whenever write_status() changes (the server refuses writes with -MISCONF meanwhile).
         self.on_status_change: Callable[[], None] = _nothing
-        self.syncer: _Syncer | None = None
+        self.syncer: FsyncThread | None = None
         self.on_error_exit: Callable[[str], None] = _exit_now
         # True while fsyncs must be skipped (no-appendfsync-on-rewrite with a child running).
         self.fsync_paused: Callable[[], bool] = _never
+
+    def fsync_every_write(self) -> bool:
+        """Whether the fsync thread syncs as soon as anything is written (always) or once a second."""
+        return self.policy == ALWAYS
 
     # -- files -------------------------------------------------------------------------
 
@@ -195,7 +119,7 @@ class AofWriter:
         self.file_size = os.fstat(fd).st_size
         self.db = -1  # every file starts with a SELECT
         if self.syncer is None and self.policy != NO:
-            self.syncer = _Syncer(self)
+            self.syncer = FsyncThread(self)
             self.syncer.start()
 
     def _swap(self, fd: int) -> None:
@@ -239,7 +163,7 @@ class AofWriter:
                 self.syncer = None
             self.synced_to(self.written, None)
         elif self.syncer is None and self.fd >= 0:
-            self.syncer = _Syncer(self)
+            self.syncer = FsyncThread(self)
             self.syncer.start()
         if self.syncer is not None:
             self.syncer.kick()
