@@ -40,6 +40,7 @@ NATIVE_MODULES = [
     "cacheflow/store/sorted_sets.py",
     "cacheflow/commands/sorted_sets.py",
     "cacheflow/persistence/frames.py",
+    "cacheflow/persistence/aof.py",
 ]
 
 if __name__ == "__main__":

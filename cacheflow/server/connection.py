@@ -194,6 +194,7 @@ class Connection(asyncio.Protocol):
             or self._held
             or data[0] != 42
             or server.paused_until
+            or server.admission is not None
             or not ctx.authenticated
             or len(data) < 3
             or (data[2] != 13 and data.find(b"\r", 1, 8) < 0)  # data[2]: fewer than 10 arguments
@@ -333,14 +334,19 @@ class Connection(asyncio.Protocol):
         """Run parsed requests in order, holding the rest when the client must wait."""
         server = self.server
         ctx = self.ctx
-        execute = server.engine.execute
+        engine = server.engine
         out: list[bytes] = []
         try:
             for i, req in enumerate(requests):
                 if self._paused_reading or (server.paused_until and server.pause_applies(ctx, req)):
                     self._held = requests[i:]
                     break
-                out.append(execute(ctx, req))
+                if server.admission is not None:
+                    refusal = server.admission(ctx, req)
+                    if refusal is not None:
+                        out.append(refusal)
+                        continue
+                out.append(engine.execute(ctx, req))
                 if ctx.attention and not self._after_reply(out):
                     if ctx.blocked is not None and not self._closed:
                         self._held = requests[i + 1 :]
