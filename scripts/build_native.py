@@ -37,6 +37,10 @@ NATIVE_MODULES = [
     "cacheflow/commands/hashes.py",
     "cacheflow/commands/lists.py",
     "cacheflow/commands/sets.py",
+    "cacheflow/store/sorted_sets.py",
+    "cacheflow/commands/sorted_sets.py",
+    "cacheflow/persistence/frames.py",
+    "cacheflow/persistence/aof.py",
 ]
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ an interface the server implements.  Handlers never do I/O themselves.
 """
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from cacheflow.store.keyspace import Database, Keyspace
 
@@ -91,10 +91,10 @@ class ServerServices(Protocol):
         ...
 
 
-ATTENTION_REPLY_MODE = 1
-ATTENTION_CLOSE = 2
-ATTENTION_OUTPUT_LIMIT = 4  # set by the server while client-output-buffer-limit is active
-ATTENTION_BLOCKED = 8  # set by the engine while the client waits in a blocking command (engine/blocking.py)
+ATTENTION_REPLY_MODE: Final = 1
+ATTENTION_CLOSE: Final = 2
+ATTENTION_OUTPUT_LIMIT: Final = 4  # set by the server while client-output-buffer-limit is active
+ATTENTION_BLOCKED: Final = 8  # set by the engine while the client waits in a blocking command (engine/blocking.py)
 
 # A blocked client's server: (its session, a key that may be ready) -> its reply, or None to keep waiting.
 ServeFn = Callable[["Context", bytes], bytes | None]

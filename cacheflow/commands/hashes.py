@@ -18,6 +18,8 @@ it), the relative HEXPIRE forms become HPEXPIREAT of the fields actually
 updated, fields deleted by a past expiry time become HDEL.
 """
 
+from typing import Final
+
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
 from cacheflow.commands.errors import WRONGTYPE, parse_int
@@ -30,25 +32,25 @@ from cacheflow.store import hashes as store
 from cacheflow.store.glob import compile_glob
 from cacheflow.store.hashes import FieldScans, Hash, Unpacked
 
-W = Flag.WRITE
-R = Flag.READONLY
-F = Flag.FAST
-_HASH = ("hash",)
-_NULL2 = encoder.NULL_BULK_RESP2
-_ONE = encoder.ONE
-_ZERO = encoder.ZERO
-_EMPTY_SCAN = b"*2\r\n$1\r\n0\r\n*0\r\n"
-_MAX_LONG = 2**63 - 1
-_MIN_LL = -(2**63)
-_SCAN_DEFAULT_COUNT = 10
+W: Final = Flag.WRITE
+R: Final = Flag.READONLY
+F: Final = Flag.FAST
+_HASH: Final = ("hash",)
+_NULL2: Final = encoder.NULL_BULK_RESP2
+_ONE: Final = encoder.ONE
+_ZERO: Final = encoder.ZERO
+_EMPTY_SCAN: Final = b"*2\r\n$1\r\n0\r\n*0\r\n"
+_MAX_LONG: Final = 2**63 - 1
+_MIN_LL: Final = -(2**63)
+_SCAN_DEFAULT_COUNT: Final = 10
 # Largest absolute time a field TTL may have (Redis's HFE_MAX_ABS_TIME_MSEC: EB_EXPIRE_TIME_MAX >> 2).
-_HFE_MAX_ABS_TIME_MS = ((1 << 48) - 1) >> 2
+_HFE_MAX_ABS_TIME_MS: Final = ((1 << 48) - 1) >> 2
 # HRANDFIELD: refuse a reply estimated past this many bytes (ERR value is out of range) rather than
 # exhaust memory: each picked element costs this process ~10x its wire size while the reply is built (Redis
 # 7.0.15 tries and dies of it).  The estimate is count * (average field + value size + framing).
-_HRANDFIELD_MAX_REPLY_BYTES = 64 * 1024 * 1024
+_HRANDFIELD_MAX_REPLY_BYTES: Final = 64 * 1024 * 1024
 
-_SCANS = FieldScans()
+_SCANS: Final = FieldScans()
 
 
 # -- lookups ----------------------------------------------------------------------
@@ -264,8 +266,7 @@ def hmget(ctx: Context, argv: list[bytes]) -> bytes:
     h = _read(ctx, argv[1])
     if h is None:
         return encoder.bulk_array([None] * (len(argv) - 2), ctx.proto)
-    get = h.get
-    return encoder.bulk_array([get(f) for f in argv[2:]], ctx.proto)
+    return encoder.bulk_array([h.get(f) for f in argv[2:]], ctx.proto)
 
 
 @command(
@@ -349,7 +350,7 @@ def hexists(ctx: Context, argv: list[bytes]) -> bytes:
     return encoder.ONE if h is not None and argv[2] in h else encoder.ZERO
 
 
-_ALL_TIPS = ("nondeterministic_output_order",)
+_ALL_TIPS: Final = ("nondeterministic_output_order",)
 
 
 @command(
@@ -610,19 +611,18 @@ def hscan(ctx: Context, argv: list[bytes]) -> bytes:
     if novalues:
         items = fields
     else:
-        get = h.get
         items = []
         for f in fields:
             items.append(f)
-            items.append(get(f) or b"")
+            items.append(h.get(f) or b"")
     return b"*2\r\n" + encoder.bulk(b"%d" % next_cursor) + encoder.array(_bulks(items))
 
 
 # -- field TTLs (Redis 7.4) ---------------------------------------------------------
 
-_CONDITIONS = {b"nx": store.COND_NX, b"xx": store.COND_XX, b"gt": store.COND_GT, b"lt": store.COND_LT}
-_FIELDS_MISSING = "ERR Mandatory argument FIELDS is missing or not at the right position"
-_NUMFIELDS_MISMATCH = "ERR The `numfields` parameter must match the number of arguments"
+_CONDITIONS: Final = {b"nx": store.COND_NX, b"xx": store.COND_XX, b"gt": store.COND_GT, b"lt": store.COND_LT}
+_FIELDS_MISSING: Final = "ERR Mandatory argument FIELDS is missing or not at the right position"
+_NUMFIELDS_MISMATCH: Final = "ERR The `numfields` parameter must match the number of arguments"
 
 
 def _fields_argument(argv: list[bytes], at: int, message: str) -> list[bytes]:
@@ -674,7 +674,7 @@ def _hexpire(ctx: Context, argv: list[bytes], unit_ms: int, relative: bool, name
     return _codes(codes)
 
 
-_EXPIRE_COMPLEXITY = "O(N) where N is the number of specified fields"
+_EXPIRE_COMPLEXITY: Final = "O(N) where N is the number of specified fields"
 
 
 @command(
@@ -745,7 +745,7 @@ def hpexpireat(ctx: Context, argv: list[bytes]) -> bytes:
     return _hexpire(ctx, argv, 1, False, "hpexpireat")
 
 
-_NUMFIELDS_POSITIVE = "ERR Number of fields must be a positive integer"
+_NUMFIELDS_POSITIVE: Final = "ERR Number of fields must be a positive integer"
 
 
 def _httl(ctx: Context, argv: list[bytes], unit_ms: int, relative: bool) -> bytes:
@@ -770,7 +770,7 @@ def _httl(ctx: Context, argv: list[bytes], unit_ms: int, relative: bool) -> byte
     return _codes(codes)
 
 
-_TTL_COMPLEXITY = "O(N) where N is the number of specified fields"
+_TTL_COMPLEXITY: Final = "O(N) where N is the number of specified fields"
 
 
 @command(

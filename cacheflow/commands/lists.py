@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Final
 
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
@@ -33,29 +34,29 @@ from cacheflow.resp.errors import CommandError
 from cacheflow.store.lists import HEADERS as _HEADERS
 from cacheflow.store.lists import ListValue, encode
 
-W = Flag.WRITE
-R = Flag.READONLY
-F = Flag.FAST
-_LIST = ("list",)
-_BLOCKING = W | Flag.NOSCRIPT | Flag.BLOCKING
-_LLONG_MAX = 2**63 - 1
-_LLONG_MIN = -(2**63)
-_MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
-_TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
-_TIMEOUT_NEGATIVE = "ERR timeout is negative"
-_NUMKEYS = "ERR numkeys should be greater than 0"
-_COUNT_POSITIVE = "ERR count should be greater than 0"
-_RANK_ZERO = (
+W: Final = Flag.WRITE
+R: Final = Flag.READONLY
+F: Final = Flag.FAST
+_LIST: Final = ("list",)
+_BLOCKING: Final = W | Flag.NOSCRIPT | Flag.BLOCKING
+_LLONG_MAX: Final = 2**63 - 1
+_LLONG_MIN: Final = -(2**63)
+_MUST_BE_POSITIVE: Final = "ERR value is out of range, must be positive"
+_TIMEOUT_NOT_FLOAT: Final = "ERR timeout is not a float or out of range"
+_TIMEOUT_NEGATIVE: Final = "ERR timeout is negative"
+_NUMKEYS: Final = "ERR numkeys should be greater than 0"
+_COUNT_POSITIVE: Final = "ERR count should be greater than 0"
+_RANK_ZERO: Final = (
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
     "or use negative to start from the end of the list"
 )
-_LEFT = {b"left": True, b"right": False}
-_PUSH_COMMAND = {True: b"LPOP", False: b"RPOP"}
-_SIDE = {True: b"LEFT", False: b"RIGHT"}
+_LEFT: Final = {b"left": True, b"right": False}
+_PUSH_COMMAND: Final = {True: b"LPOP", False: b"RPOP"}
+_SIDE: Final = {True: b"LEFT", False: b"RIGHT"}
 # The largest string strtold reads here (Redis's MAX_LONG_DOUBLE_CHARS), and long double's limits.
-_MAX_LONG_DOUBLE_CHARS = 5 * 1024
-_LDBL_MAX = Decimal("1.18973149535723176502e+4932")
-_LDBL_TRUE_MIN_HALF = Decimal("1.8225997659412373012e-4951")
+_MAX_LONG_DOUBLE_CHARS: Final = 5 * 1024
+_LDBL_MAX: Final = Decimal("1.18973149535723176502e+4932")
+_LDBL_TRUE_MIN_HALF: Final = Decimal("1.8225997659412373012e-4951")
 
 
 # -- shared helpers --------------------------------------------------------------
@@ -149,8 +150,8 @@ def _timeout_ms(raw: bytes) -> int:
     return ms
 
 
-_TIMEOUTS: dict[bytes, int | str] = {}  # raw timeout -> ms or error: clients repeat one timeout
-_TIMEOUTS_MAX = 1024
+_TIMEOUTS: Final[dict[bytes, int | str]] = {}  # raw timeout -> ms or error: clients repeat one timeout
+_TIMEOUTS_MAX: Final = 1024
 
 
 def parse_timeout(ctx: Context, raw: bytes) -> int | None:
@@ -214,7 +215,7 @@ def _push(ctx: Context, argv: list[bytes], left: bool, only_existing: bool) -> b
     return encoder.integer(n)
 
 
-_PUSH_COMPLEXITY = (
+_PUSH_COMPLEXITY: Final = (
     "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."
 )
 
@@ -627,7 +628,7 @@ def ltrim(ctx: Context, argv: list[bytes]) -> bytes:
 # -- moving between lists -----------------------------------------------------
 
 # The source is read and emptied, the destination written: Redis's two key specs.
-_MOVE_SPECS = (index_range(1, "RW", "access", "delete"), index_range(2, "RW", "insert"))
+_MOVE_SPECS: Final = (index_range(1, "RW", "access", "delete"), index_range(2, "RW", "insert"))
 
 
 def _move(ctx: Context, src: bytes, dst: bytes, from_left: bool, to_left: bool, effect: list[bytes]) -> bytes | None:
@@ -720,7 +721,7 @@ def _mpop_from(ctx: Context, key: bytes, value: ListValue, left: bool, count: in
     return b"*2\r\n$%d\r\n%b\r\n*%d\r\n%b" % (len(key), key, n, body)
 
 
-_MPOP_COMPLEXITY = "O(N+M) where N is the number of provided keys and M is the number of elements returned."
+_MPOP_COMPLEXITY: Final = "O(N+M) where N is the number of provided keys and M is the number of elements returned."
 
 
 @command(
@@ -758,8 +759,8 @@ def _serve_pop(left: bool) -> Callable[[Context, bytes], bytes | None]:
     return serve
 
 
-_SERVE_LPOP = _serve_pop(True)
-_SERVE_RPOP = _serve_pop(False)
+_SERVE_LPOP: Final = _serve_pop(True)
+_SERVE_RPOP: Final = _serve_pop(False)
 
 
 def _blocking_pop(ctx: Context, argv: list[bytes], left: bool) -> bytes:
@@ -775,7 +776,7 @@ def _blocking_pop(ctx: Context, argv: list[bytes], left: bool) -> bytes:
     return ctx.engine.block(ctx, keys, _SERVE_LPOP if left else _SERVE_RPOP, deadline)
 
 
-_BPOP_COMPLEXITY = "O(N) where N is the number of provided keys."
+_BPOP_COMPLEXITY: Final = "O(N) where N is the number of provided keys."
 
 
 @command(

@@ -22,6 +22,7 @@ Random choices (SPOP, SRANDMEMBER) draw from the keyspace's seeded generator.
 
 from collections.abc import Callable
 from itertools import chain, filterfalse
+from typing import Final
 
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
@@ -33,24 +34,24 @@ from cacheflow.resp.errors import CommandError
 from cacheflow.store.glob import compile_glob
 from cacheflow.store.sets import SetValue
 
-W = Flag.WRITE
-R = Flag.READONLY
-F = Flag.FAST
-_SET = ("set",)
-_LL_MAX = 2**63 - 1
-_MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
-_SRANDMEMBER_RANGE = f"ERR value is out of range, value must between {-_LL_MAX} and {_LL_MAX}"
+W: Final = Flag.WRITE
+R: Final = Flag.READONLY
+F: Final = Flag.FAST
+_SET: Final = ("set",)
+_LL_MAX: Final = 2**63 - 1
+_MUST_BE_POSITIVE: Final = "ERR value is out of range, must be positive"
+_SRANDMEMBER_RANGE: Final = f"ERR value is out of range, value must between {-_LL_MAX} and {_LL_MAX}"
 # A negative SRANDMEMBER count makes a reply of that many members.  Redis would try to
 # build any size and exhaust its memory; CacheFlow refuses replies past this many members.
-MAX_RANDOM_REPLY = 10_000_000
-_REPLY_TOO_BIG = "ERR value is out of range, the reply would hold too many members"
-_SREM_BATCH = 1024
-_EMPTY_SCAN = b"*2\r\n$1\r\n0\r\n*0\r\n"
-_ORDER_TIP = ("nondeterministic_output_order",)
-_RANDOM_TIP = ("nondeterministic_output",)
-_DEL = b"DEL"
-_SADD = b"SADD"
-_SREM = b"SREM"
+MAX_RANDOM_REPLY: Final = 10_000_000
+_REPLY_TOO_BIG: Final = "ERR value is out of range, the reply would hold too many members"
+_SREM_BATCH: Final = 1024
+_EMPTY_SCAN: Final = b"*2\r\n$1\r\n0\r\n*0\r\n"
+_ORDER_TIP: Final = ("nondeterministic_output_order",)
+_RANDOM_TIP: Final = ("nondeterministic_output",)
+_DEL: Final = b"DEL"
+_SADD: Final = b"SADD"
+_SREM: Final = b"SREM"
 
 
 def _wrong_type() -> CommandError:
@@ -474,8 +475,10 @@ def _store_algebra(ctx: Context, argv: list[bytes], op: Algebra) -> bytes:
     return _store(ctx, argv[1], op(_sources(ctx, argv[2:])))
 
 
-_INTER_COMPLEXITY = "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."
-_UNION_COMPLEXITY = "O(N) where N is the total number of elements in all given sets."
+_INTER_COMPLEXITY: Final = (
+    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."
+)
+_UNION_COMPLEXITY: Final = "O(N) where N is the total number of elements in all given sets."
 
 
 @command(

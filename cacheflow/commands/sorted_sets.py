@@ -17,7 +17,7 @@ declare ``touches`` so WATCH sees only the destination change); ZMPOP becomes
 """
 
 from collections.abc import Callable, Iterable
-from operator import itemgetter
+from typing import Final
 
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
@@ -46,23 +46,23 @@ from cacheflow.store.sorted_sets import (
     parse_score_range,
 )
 
-W = Flag.WRITE
-R = Flag.READONLY
-F = Flag.FAST
-_ZSET = ("sortedset",)
-_GROUP = "sorted-set"
+W: Final = Flag.WRITE
+R: Final = Flag.READONLY
+F: Final = Flag.FAST
+_ZSET: Final = ("sortedset",)
+_GROUP: Final = "sorted-set"
 
-_NOT_FLOAT = "ERR min or max is not a float"
-_NOT_LEX = "ERR min or max not valid string range item"
-_NAN = "ERR resulting score is not a number (NaN)"
-_WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
-_POSITIVE = "ERR value is out of range, must be positive"
-_LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
-_NUMKEYS = "ERR numkeys should be greater than 0"
-_COUNT = "ERR count should be greater than 0"
-_LONG_MAX = 2**63 - 1
-_EMPTY_SCAN = b"*2\r\n$1\r\n0\r\n*0\r\n"
-_INFINITY = float("inf")
+_NOT_FLOAT: Final = "ERR min or max is not a float"
+_NOT_LEX: Final = "ERR min or max not valid string range item"
+_NAN: Final = "ERR resulting score is not a number (NaN)"
+_WEIGHT_NOT_FLOAT: Final = "ERR weight value is not a float"
+_POSITIVE: Final = "ERR value is out of range, must be positive"
+_LIMIT_NEGATIVE: Final = "ERR LIMIT can't be negative"
+_NUMKEYS: Final = "ERR numkeys should be greater than 0"
+_COUNT: Final = "ERR count should be greater than 0"
+_LONG_MAX: Final = 2**63 - 1
+_EMPTY_SCAN: Final = b"*2\r\n$1\r\n0\r\n*0\r\n"
+_INFINITY: Final = float("inf")
 
 # -- lookups and replies ------------------------------------------------------------------------
 
@@ -84,51 +84,59 @@ def _zset_write(ctx: Context, key: bytes) -> SortedSet | None:
 
 
 def _score(score: float, proto: int) -> bytes:
-    text = b"%.17g" % score
+    text = format_score(score)
     if proto == 3:
         return b",%b\r\n" % text
-    return b"$%d\r\n%b\r\n" % (len(text), text)
-
-
-# Replies are built with map() over bound format methods: C-level loops, no bytecode per member.
-_BULK = b"$%d\r\n%b\r\n".__mod__
-_BULK_PAIR = b"$%d\r\n%b\r\n$%d\r\n%b\r\n".__mod__
-_RESP3_PAIR = b"*2\r\n$%d\r\n%b\r\n,%b\r\n".__mod__
-_RESP3_FLAT = b"$%d\r\n%b\r\n,%b\r\n".__mod__
-_RESP2_NESTED = b"*2\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n".__mod__
-_TEXT = b"%.17g".__mod__
-_FIRST = itemgetter(0)
-_SECOND = itemgetter(1)
+    return encoder.bulk(text)
 
 
 def _bulks(members: list[bytes]) -> bytes:
-    return b"*%d\r\n%b" % (len(members), b"".join(map(_BULK, zip(map(len, members), members))))
+    lines = [b"*%d" % len(members)]
+    for member in members:
+        lines.append(encoder.bulk_line(len(member)))
+        lines.append(member)
+    lines.append(b"")
+    return b"\r\n".join(lines)
 
 
 def _members(pairs: list[Pair]) -> bytes:
-    return _bulks(list(map(_SECOND, pairs)))
+    return _bulks([member for _, member in pairs])
 
 
-def _scored(pairs: list[Pair], fmt: Callable[[tuple[object, ...]], bytes], proto: int) -> bytes:
-    members = list(map(_SECOND, pairs))
-    texts = list(map(_TEXT, map(_FIRST, pairs)))
-    if proto == 3:
-        return b"".join(map(fmt, zip(map(len, members), members, texts)))
-    return b"".join(map(fmt, zip(map(len, members), members, map(len, texts), texts)))
+# Shapes of member/score replies: Redis's flat RESP2 array, RESP3's [member, score]
+# pairs, ZPOPMIN's flat RESP3 array (double scores), ZMPOP's nested RESP2 pairs.
+_FLAT: Final = 0
+_NESTED: Final = 1
+
+
+def _scored(count: int, pairs: list[Pair], shape: int, proto: int) -> bytes:
+    """A member/score reply as lines joined once (see encoder.bulk_line): nothing formatted but the scores."""
+    lines = [b"*%d" % count]
+    for score, member in pairs:
+        if shape == _NESTED:
+            lines.append(b"*2")
+        lines.append(encoder.bulk_line(len(member)))
+        lines.append(member)
+        text = format_score(score)
+        if proto == 3:
+            lines.append(b"," + text)
+        else:
+            lines.append(encoder.bulk_line(len(text)))
+            lines.append(text)
+    lines.append(b"")
+    return b"\r\n".join(lines)
 
 
 def _with_scores(pairs: list[Pair], proto: int) -> bytes:
     """Member/score pairs: flat in RESP2, nested pairs in RESP3."""
     if proto == 3:
-        return b"*%d\r\n%b" % (len(pairs), _scored(pairs, _RESP3_PAIR, 3))
-    return b"*%d\r\n%b" % (2 * len(pairs), _scored(pairs, _BULK_PAIR, 2))
+        return _scored(len(pairs), pairs, _NESTED, 3)
+    return _scored(2 * len(pairs), pairs, _FLAT, 2)
 
 
 def _nested_pairs(pairs: list[Pair], proto: int) -> bytes:
     """[member, score] pairs nested in both protocols (ZMPOP), the score a bulk string in RESP2."""
-    if proto == 3:
-        return _with_scores(pairs, 3)
-    return b"*%d\r\n%b" % (len(pairs), _scored(pairs, _RESP2_NESTED, 2))
+    return _scored(len(pairs), pairs, _NESTED, proto)
 
 
 def _pairs_reply(pairs: list[Pair], withscores: bool, proto: int) -> bytes:
@@ -150,7 +158,7 @@ def _dst_touches(db_index: int, argv: list[bytes]) -> list[tuple[int, bytes | No
 
 # -- ZADD, ZINCRBY ---------------------------------------------------------------------------
 
-_ZADD_OPTIONS = {b"NX": NX, b"XX": XX, b"GT": GT, b"LT": LT, b"INCR": INCR}
+_ZADD_OPTIONS: Final = {b"NX": NX, b"XX": XX, b"GT": GT, b"LT": LT, b"INCR": INCR}
 
 
 def _zadd_generic(ctx: Context, argv: list[bytes], flags: int, first: int) -> bytes:
@@ -467,10 +475,10 @@ def zlexcount(ctx: Context, argv: list[bytes]) -> bytes:
 
 # -- ZRANGE and its variants -------------------------------------------------------------------
 
-_AUTO = 0
-_RANK = 1
-_BYSCORE = 2
-_BYLEX = 3
+_AUTO: Final = 0
+_RANK: Final = 1
+_BYSCORE: Final = 2
+_BYLEX: Final = 3
 
 
 def _rank_slice(zset: SortedSet, start: int, end: int, reverse: bool) -> list[Pair]:
@@ -565,10 +573,10 @@ def _finish_store(ctx: Context, argv: list[bytes], found: list[Pair], reverse: b
     return encoder.integer(len(found))
 
 
-_RANGE_COMPLEXITY = (
+_RANGE_COMPLEXITY: Final = (
     "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."
 )
-_RANGE_BY_COMPLEXITY = (
+_RANGE_BY_COMPLEXITY: Final = (
     "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being "
     "returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it "
     "O(log(N))."
@@ -714,7 +722,7 @@ def zrevrangebylex(ctx: Context, argv: list[bytes]) -> bytes:
 
 # -- ZREMRANGEBY* ------------------------------------------------------------------------------
 
-_REMRANGE_COMPLEXITY = (
+_REMRANGE_COMPLEXITY: Final = (
     "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by "
     "the operation."
 )
@@ -803,7 +811,7 @@ def zremrangebylex(ctx: Context, argv: list[bytes]) -> bytes:
 def _pop_reply(pairs: list[Pair], nested: bool, proto: int) -> bytes:
     """ZPOPMIN/ZPOPMAX: flat pairs, except nested in RESP3 when a count was given."""
     if proto == 3 and not nested:
-        return b"*%d\r\n%b" % (2 * len(pairs), _scored(pairs, _RESP3_FLAT, 3))
+        return _scored(2 * len(pairs), pairs, _FLAT, 3)
     return _with_scores(pairs, proto)
 
 
@@ -831,7 +839,7 @@ def _zpop(ctx: Context, argv: list[bytes], highest: bool) -> bytes:
     return _pop_reply(taken, count != -1, ctx.proto)
 
 
-_ZPOP_COMPLEXITY = (
+_ZPOP_COMPLEXITY: Final = (
     "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."
 )
 
@@ -931,7 +939,7 @@ def zmpop(ctx: Context, argv: list[bytes]) -> bytes:
 # answer as a timeout would; otherwise hand the registry a serve function that does exactly what
 # the non-blocking pop would, effect included.
 
-_BLOCKING = W | Flag.NOSCRIPT | Flag.BLOCKING
+_BLOCKING: Final = W | Flag.NOSCRIPT | Flag.BLOCKING
 
 
 def _bzpop_now(ctx: Context, key: bytes, zset: SortedSet, highest: bool) -> bytes:
@@ -952,8 +960,8 @@ def _serve_bzpop(highest: bool) -> Callable[[Context, bytes], bytes | None]:
     return serve
 
 
-_SERVE_BZPOPMIN = _serve_bzpop(False)
-_SERVE_BZPOPMAX = _serve_bzpop(True)
+_SERVE_BZPOPMIN: Final = _serve_bzpop(False)
+_SERVE_BZPOPMAX: Final = _serve_bzpop(True)
 
 
 def _bzpop(ctx: Context, argv: list[bytes], highest: bool) -> bytes:
@@ -968,7 +976,7 @@ def _bzpop(ctx: Context, argv: list[bytes], highest: bool) -> bytes:
     return ctx.engine.block(ctx, keys, _SERVE_BZPOPMAX if highest else _SERVE_BZPOPMIN, deadline)
 
 
-_BZPOP_COMPLEXITY = "O(log(N)) with N being the number of elements in the sorted set."
+_BZPOP_COMPLEXITY: Final = "O(log(N)) with N being the number of elements in the sorted set."
 
 
 @command(
@@ -1100,13 +1108,13 @@ def zrandmember(ctx: Context, argv: list[bytes]) -> bytes:
 
 # -- ZUNION, ZINTER, ZDIFF and their STORE forms, ZINTERCARD -----------------------------------------
 
-_UNION = 0
-_INTER = 1
-_DIFF = 2
-_SUM = 0
-_MIN = 1
-_MAX = 2
-_AGGREGATES = {b"SUM": _SUM, b"MIN": _MIN, b"MAX": _MAX}
+_UNION: Final = 0
+_INTER: Final = 1
+_DIFF: Final = 2
+_SUM: Final = 0
+_MIN: Final = 1
+_MAX: Final = 2
+_AGGREGATES: Final = {b"SUM": _SUM, b"MIN": _MIN, b"MAX": _MAX}
 
 
 class _Source:
@@ -1266,20 +1274,20 @@ def _diff(sources: list[_Source]) -> dict[bytes, float]:
     return {m: s for s, m in first.pairs() if not any(find(m) is not None for find in others)}
 
 
-_STORE_SPECS = (index_range(1, "OW", "update"), index_keynum(2, "RO", "access"))
-_UNION_COMPLEXITY = (
+_STORE_SPECS: Final = (index_range(1, "OW", "update"), index_keynum(2, "RO", "access"))
+_UNION_COMPLEXITY: Final = (
     "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of "
     "elements in the resulting sorted set."
 )
-_INTER_COMPLEXITY = (
+_INTER_COMPLEXITY: Final = (
     "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input "
     "sorted sets and M being the number of elements in the resulting sorted set."
 )
-_DIFF_COMPLEXITY = (
+_DIFF_COMPLEXITY: Final = (
     "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of "
     "the first set, and K is the size of the result set."
 )
-_WEIGHTS_SYNTAX = "[WEIGHTS weight:integer [weight:integer ...]] [AGGREGATE <SUM|MIN|MAX>]"
+_WEIGHTS_SYNTAX: Final = "[WEIGHTS weight:integer [weight:integer ...]] [AGGREGATE <SUM|MIN|MAX>]"
 
 
 @command(

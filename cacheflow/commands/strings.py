@@ -14,6 +14,7 @@ that float formatting never differs on replay, GETDEL becomes ``DEL``.
 
 import platform
 import re
+from typing import Final
 
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
@@ -22,15 +23,15 @@ from cacheflow.commands.table import Flag, command, index_range
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 
-W = Flag.WRITE
-R = Flag.READONLY
-_STR = ("string",)
-_NULL2 = encoder.NULL_BULK_RESP2
-_OK = encoder.OK
-_MAX_MS = 2**63 - 1
-_MIN_LL = -(2**63)
-_MAX_LL = 2**63 - 1
-_TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+W: Final = Flag.WRITE
+R: Final = Flag.READONLY
+_STR: Final = ("string",)
+_NULL2: Final = encoder.NULL_BULK_RESP2
+_OK: Final = encoder.OK
+_MAX_MS: Final = 2**63 - 1
+_MIN_LL: Final = -(2**63)
+_MAX_LL: Final = 2**63 - 1
+_TOO_BIG: Final = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
 Str = bytes | bytearray
 
@@ -78,13 +79,13 @@ def _check_length(ctx: Context, offset: int, extra: int) -> None:
 
 # -- SET and GETEX options -----------------------------------------------------
 
-_NX = 1
-_XX = 2
-_GET = 4
-_KEEPTTL = 8
-_PERSIST = 16
+_NX: Final = 1
+_XX: Final = 2
+_GET: Final = 4
+_KEEPTTL: Final = 8
+_PERSIST: Final = 16
 # option -> (ms per unit, absolute)
-_EXPIRE_UNITS: dict[bytes, tuple[int, bool]] = {
+_EXPIRE_UNITS: Final[dict[bytes, tuple[int, bool]]] = {
     b"EX": (1000, False),
     b"PX": (1, False),
     b"EXAT": (1000, True),
@@ -535,7 +536,7 @@ def strlen(ctx: Context, argv: list[bytes]) -> bytes:
     return encoder.ZERO if value is None else encoder.integer(len(value))
 
 
-_RANGE_COMPLEXITY = (
+_RANGE_COMPLEXITY: Final = (
     "O(N) where N is the length of the returned string. The complexity is ultimately determined by "
     "the returned length, but because creating a substring from an existing string is very cheap, "
     "it can be considered O(1) for small strings."
@@ -608,7 +609,7 @@ def _incr(ctx: Context, argv: list[bytes], delta: int) -> bytes:
     return encoder.integer(result)
 
 
-_COUNTER = W | Flag.DENYOOM | Flag.FAST
+_COUNTER: Final = W | Flag.DENYOOM | Flag.FAST
 
 
 @command(
@@ -706,19 +707,19 @@ def incrbyfloat(ctx: Context, argv: list[bytes]) -> bytes:
 
 LongDouble = tuple[int, int]  # (signed mantissa, binary exponent): mantissa * 2**exponent
 
-_LD_BITS = 64 if platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86") else 113
-_LD_MIN_EXP = -16382 - (_LD_BITS - 1)  # exponent of the smallest subnormal
-_LD_MAX_EXP = 16384  # every finite value is below 2**16384
-_LD_ZERO: LongDouble = (0, 0)
-_MAX_LONG_DOUBLE_CHARS = 5 * 1024  # Redis refuses longer float strings
-_DIGIT_CHUNK = 256  # digits per int<->str step, below Python's conversion limit
-_TEN_TO_CHUNK = 10**_DIGIT_CHUNK
-_HUMAN_PRECISION = 10**17
+_LD_BITS: Final = 64 if platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86") else 113
+_LD_MIN_EXP: Final = -16382 - (_LD_BITS - 1)  # exponent of the smallest subnormal
+_LD_MAX_EXP: Final = 16384  # every finite value is below 2**16384
+_LD_ZERO: Final[LongDouble] = (0, 0)
+_MAX_LONG_DOUBLE_CHARS: Final = 5 * 1024  # Redis refuses longer float strings
+_DIGIT_CHUNK: Final = 256  # digits per int<->str step, below Python's conversion limit
+_TEN_TO_CHUNK: Final = 10**_DIGIT_CHUNK
+_HUMAN_PRECISION: Final = 10**17
 
 # What glibc's strtold accepts, minus what Redis's string2ld rejects (spaces).
-_DECIMAL_RE = re.compile(rb"([+-]?)(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
-_HEX_RE = re.compile(rb"([+-]?)0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?")
-_INF_RE = re.compile(rb"[+-]?(?:inf|infinity)", re.IGNORECASE)
+_DECIMAL_RE: Final = re.compile(rb"([+-]?)(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+_HEX_RE: Final = re.compile(rb"([+-]?)0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?")
+_INF_RE: Final = re.compile(rb"[+-]?(?:inf|infinity)", re.IGNORECASE)
 
 
 def _decimal_digits_to_int(digits: bytes) -> int:

@@ -23,7 +23,7 @@ import enum
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from cacheflow.commands.context import Context
@@ -35,7 +35,7 @@ KeysFn = Callable[[list[bytes]], list[int]]
 KeyFlagsFn = Callable[[list[bytes], int], tuple[str, ...]]
 # (db index the effect ran in, effect argv) -> [(db index, key)] it modified; key None means every key
 # of that database, and db index ALL_DATABASES means every database.
-ALL_DATABASES = -1
+ALL_DATABASES: Final = -1
 TouchesFn = Callable[[int, list[bytes]], list[tuple[int, bytes | None]]]
 
 
@@ -59,10 +59,10 @@ class Flag(enum.IntFlag):
     NO_ASYNC_LOADING = enum.auto()
 
 
-NO_FLAGS = Flag(0)
+NO_FLAGS: Final = Flag(0)
 
 # Wire names of the flags, in the order Redis lists them in COMMAND INFO.
-FLAG_NAMES: tuple[tuple[Flag, bytes], ...] = (
+FLAG_NAMES: Final[tuple[tuple[Flag, bytes], ...]] = (
     (Flag.WRITE, b"write"),
     (Flag.READONLY, b"readonly"),
     (Flag.DENYOOM, b"denyoom"),
@@ -83,13 +83,13 @@ FLAG_NAMES: tuple[tuple[Flag, bytes], ...] = (
 )
 
 # Commands that run immediately even inside MULTI.
-MULTI_IMMEDIATE = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+MULTI_IMMEDIATE: Final = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 
 
 # -- key specs ---------------------------------------------------------------------
 
 # Key-spec flags in the order Redis prints them (COMMAND INFO, COMMAND GETKEYSANDFLAGS).
-KEY_SPEC_FLAGS = (
+KEY_SPEC_FLAGS: Final = (
     "RO",
     "RW",
     "OW",
@@ -102,7 +102,7 @@ KEY_SPEC_FLAGS = (
     "incomplete",
     "variable_flags",
 )
-_KEY_FLAG_RANK = {name: i for i, name in enumerate(KEY_SPEC_FLAGS)}
+_KEY_FLAG_RANK: Final = {name: i for i, name in enumerate(KEY_SPEC_FLAGS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +202,7 @@ def _c_int(value: int) -> int:
     return (value + 2**31) % 2**32 - 2**31
 
 
-_ATOI = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+_ATOI: Final = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 
 
 def _atoi(raw: bytes) -> int:
@@ -566,5 +566,5 @@ def _derived_specs(keys: tuple[int, int, int], flags: tuple[str, ...]) -> tuple[
     return ()
 
 
-TABLE = CommandTable()
+TABLE: Final = CommandTable()
 command = TABLE.command

@@ -16,6 +16,7 @@ handler makes.
 import logging
 import time
 from collections.abc import Callable
+from typing import Final
 
 from cacheflow.commands.context import Context, ServeFn
 from cacheflow.commands.table import MULTI_IMMEDIATE, Command, CommandTable, Flag
@@ -28,9 +29,9 @@ from cacheflow.store.keyspace import Keyspace
 
 log = logging.getLogger("cacheflow")
 
-_MAX_CACHED_SPELLINGS = 4096
-_NOAUTH = encoder.error("NOAUTH Authentication required.")
-_EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+_MAX_CACHED_SPELLINGS: Final = 4096
+_NOAUTH: Final = encoder.error("NOAUTH Authentication required.")
+_EXECABORT: Final = "EXECABORT Transaction discarded because of previous errors."
 
 
 def _arity_ok(arity: int, argc: int) -> bool:

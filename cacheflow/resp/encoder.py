@@ -7,20 +7,21 @@ protocol versions take ``proto`` (2 or 3).
 """
 
 from collections.abc import Iterable, Sequence
+from typing import Final
 
-CRLF = b"\r\n"
-OK = b"+OK\r\n"
-QUEUED = b"+QUEUED\r\n"
-PONG = b"+PONG\r\n"
-ZERO = b":0\r\n"
-ONE = b":1\r\n"
-EMPTY_ARRAY = b"*0\r\n"
-EMPTY_BULK = b"$0\r\n\r\n"
-NULL_BULK_RESP2 = b"$-1\r\n"
-NULL_ARRAY_RESP2 = b"*-1\r\n"
-NULL_RESP3 = b"_\r\n"
+CRLF: Final = b"\r\n"
+OK: Final = b"+OK\r\n"
+QUEUED: Final = b"+QUEUED\r\n"
+PONG: Final = b"+PONG\r\n"
+ZERO: Final = b":0\r\n"
+ONE: Final = b":1\r\n"
+EMPTY_ARRAY: Final = b"*0\r\n"
+EMPTY_BULK: Final = b"$0\r\n\r\n"
+NULL_BULK_RESP2: Final = b"$-1\r\n"
+NULL_ARRAY_RESP2: Final = b"*-1\r\n"
+NULL_RESP3: Final = b"_\r\n"
 
-_SMALL_INTS = [b":%d\r\n" % i for i in range(-1, 1025)]
+_SMALL_INTS: Final = [b":%d\r\n" % i for i in range(-1, 1025)]
 
 
 def simple(text: bytes | str) -> bytes:
@@ -43,7 +44,8 @@ def integer(n: int) -> bytes:
 
 
 # Headers of short bulk replies, made once: two concatenations cost about half of one %-format.
-_BULK_HEADERS = tuple(b"$%d\r\n" % length for length in range(1024))
+_BULK_HEADERS: Final = tuple(b"$%d\r\n" % length for length in range(1024))
+_BULK_LINES: Final = tuple(header[:-2] for header in _BULK_HEADERS)
 
 
 def bulk(value: bytes | bytearray | memoryview) -> bytes:
@@ -51,6 +53,15 @@ def bulk(value: bytes | bytearray | memoryview) -> bytes:
     if length < 1024:
         return _BULK_HEADERS[length] + value + b"\r\n"
     return b"$%d\r\n%b\r\n" % (length, value)
+
+
+def bulk_line(length: int) -> bytes:
+    """``$<length>`` without its line end: for replies built as lines joined by ``\r\n``.
+
+    Joining lines costs one piece per line end instead of two, which halves
+    the work for replies of many short elements (ZRANGE ... WITHSCORES).
+    """
+    return _BULK_LINES[length] if length < 1024 else b"$%d" % length
 
 
 def bulk_or_null(value: bytes | bytearray | None, proto: int) -> bytes:
@@ -72,14 +83,19 @@ def array(encoded_items: Sequence[bytes]) -> bytes:
 
 
 def bulk_array(values: Iterable[bytes | bytearray | None], proto: int) -> bytes:
-    parts = [b""]
+    lines = [b""]
     count = 0
-    nil = NULL_RESP3 if proto == 3 else NULL_BULK_RESP2
+    nil = b"_" if proto == 3 else b"$-1"
     for v in values:
-        parts.append(nil if v is None else b"$%d\r\n%b\r\n" % (len(v), v))
+        if v is None:
+            lines.append(nil)
+        else:
+            lines.append(bulk_line(len(v)))
+            lines.append(bytes(v))
         count += 1
-    parts[0] = b"*%d\r\n" % count
-    return b"".join(parts)
+    lines[0] = b"*%d" % count
+    lines.append(b"")
+    return b"\r\n".join(lines)
 
 
 def map_(encoded_pairs: Sequence[tuple[bytes, bytes]], proto: int) -> bytes:

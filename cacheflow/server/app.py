@@ -16,7 +16,8 @@ import resource
 import socket
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
 from cacheflow import REDIS_COMPAT_VERSION, __version__
 from cacheflow.commands import TABLE
@@ -38,13 +39,13 @@ from cacheflow.store.keyspace import Keyspace
 log = logging.getLogger("cacheflow")
 
 # Redis: keep a few descriptors for the server's own use beyond maxclients.
-_RESERVED_FDS = 32
-_EXPIRE_SAMPLE = 20
-_EXPIRE_ACCEPTABLE_STALE = 10  # percent
-_FIELD_EXPIRE_LIMIT = 1000  # hash fields reclaimed per database per cron run
-_METRIC_SAMPLES = 16  # as Redis: instantaneous metrics average 16 samples taken every 100 ms
-_METRIC_PERIOD_MS = 100
-_PROTECTED_MODE_DENIED = (
+_RESERVED_FDS: Final = 32
+_EXPIRE_SAMPLE: Final = 20
+_EXPIRE_ACCEPTABLE_STALE: Final = 10  # percent
+_FIELD_EXPIRE_LIMIT: Final = 1000  # hash fields reclaimed per database per cron run
+_METRIC_SAMPLES: Final = 16  # as Redis: instantaneous metrics average 16 samples taken every 100 ms
+_METRIC_PERIOD_MS: Final = 100
+_PROTECTED_MODE_DENIED: Final = (
     b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set "
     b"for the default user. In this mode connections are only accepted from the loopback interface. "
     b"If you want to connect from external computers to Redis you may adopt one of the following solutions: "
@@ -122,7 +123,9 @@ class Server:
         self.snapshots = Snapshots(config, self.keyspace, self.engine, lambda: bool(self.durability.child_pid))
         self.durability.other_child_active = lambda: bool(self.snapshots.child_pid)
         self.durability.on_disk_status_change = self._refresh_disk_gate
-        self._disk_gate = False  # connections are _DiskErrorConnection while writes get -MISCONF
+        self._disk_gate = False  # writes get -MISCONF (see _admit)
+        # Set while some requests are refused (loading, -MISCONF): every request asks it first.
+        self.admission: Callable[[Context, list[bytes]], bytes | None] | None = None
 
     def _aof_context(self) -> Context:
         return Context(0, self.keyspace, self, self.engine, TABLE, self.config)
@@ -143,13 +146,14 @@ class Server:
 
     async def _load(self) -> None:
         """Load the AOF, letting the loop run between chunks so new clients get -LOADING."""
-        for _ in self.durability.load_on_start():
-            await asyncio.sleep(0)
-        if not self.config.appendonly:  # as Redis: the AOF, when on, is the dataset; else dump.rdb
-            await self.snapshots.load_on_start()
-        for conn in self.connections.values():
-            if isinstance(conn, _LoadingConnection):
-                conn.__class__ = Connection  # type: ignore[assignment]  # the gate is gone: plain hot path
+        self.admission = self._admit
+        try:
+            for _ in self.durability.load_on_start():
+                await asyncio.sleep(0)
+            if not self.config.appendonly:  # as Redis: the AOF, when on, is the dataset; else dump.rdb
+                await self.snapshots.load_on_start()
+        finally:
+            self._update_admission()
 
     async def _listen(self) -> None:
         try:
@@ -219,9 +223,24 @@ class Server:
         return self.durability.loading or self.snapshots.loading
 
     def _new_connection(self) -> Connection:
+        return Connection(self)
+
+    def _update_admission(self) -> None:
+        """Requests pass _admit only while some are refused (loading, -MISCONF): otherwise the hot path skips it."""
+        self.admission = self._admit if (self.loading or self._disk_gate) else None
+
+    def _admit(self, ctx: Context, argv: list[bytes]) -> bytes | None:
+        """The reply refusing this request (-LOADING, -MISCONF), or None to run it, as Redis's processCommand."""
         if self.loading:
-            return _LoadingConnection(self)
-        return _DiskErrorConnection(self) if self._disk_gate else Connection(self)
+            engine = self.engine
+            cmd = engine.find(argv[0])
+            if cmd is not None and cmd.flags & Flag.LOADING:
+                return None
+            engine.errors.count("LOADING")
+            if cmd is not None:
+                cmd.rejected_calls += 1
+            return _LOADING
+        return self.misconf_reply(ctx, argv)
 
     def _raise_fd_limit(self) -> None:
         """Raise the open-files limit for maxclients, or lower maxclients with a warning, as Redis does."""
@@ -615,15 +634,9 @@ class Server:
         return MISCONF if self.snapshots.writes_denied() else self.durability.disk_error()
 
     def _refresh_disk_gate(self) -> None:
-        """Route connections through _DiskErrorConnection while writes get -MISCONF (and back)."""
-        denied = self.disk_error() is not None
-        if denied == self._disk_gate:
-            return
-        self._disk_gate = denied
-        if denied:
-            for conn in self.connections.values():
-                if conn.__class__ is Connection:
-                    conn.__class__ = _DiskErrorConnection  # type: ignore[assignment]
+        """Requests go through _admit while writes get -MISCONF (and stop when that ends)."""
+        self._disk_gate = self.disk_error() is not None
+        self._update_admission()
 
     def misconf_reply(self, ctx: Context, argv: list[bytes]) -> bytes | None:
         """-MISCONF for a write (or PING, or EXEC of queued writes) while writes are refused, as
@@ -864,73 +877,7 @@ class Server:
         return time.time_ns() // 1000
 
 
-class _LoadingConnection(Connection):
-    """A connection made while the dataset loads: commands without the ``loading`` flag get -LOADING.
-
-    Once loading ends the server turns every such connection back into a plain
-    ``Connection`` (``__class__`` assignment), so the gate costs nothing afterwards.
-    """
-
-    __slots__ = ()
-
-    def data_received(self, data: bytes) -> None:
-        if not self.server.loading:
-            self.__class__ = Connection  # type: ignore[assignment]
-            Connection.data_received(self, data)
-            return
-        self._slow_received(data)  # the exact parser, then _run below, one request at a time
-
-    def _run(self, requests: list[list[bytes]]) -> None:
-        if not self.server.loading:
-            Connection._run(self, requests)
-            return
-        engine = self.server.engine
-        for req in requests:
-            cmd = engine.find(req[0])
-            if cmd is not None and cmd.flags & Flag.LOADING:
-                Connection._run(self, [req])
-            else:
-                engine.errors.count("LOADING")
-                if cmd is not None:
-                    cmd.rejected_calls += 1
-                self.write_reply(_LOADING)
-            if self._closed:
-                return
-
-
-_LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
-
-
-class _DiskErrorConnection(Connection):
-    """A connection while the last BGSAVE failed (stop-writes-on-bgsave-error): writes get -MISCONF.
-
-    The server turns connections into this class when the state begins
-    (_refresh_disk_gate) and each turns itself back into a plain ``Connection``
-    on its next input once it is over, so the check costs nothing otherwise.
-    """
-
-    __slots__ = ()
-
-    def data_received(self, data: bytes) -> None:
-        if self.server.disk_error() is None:
-            self.__class__ = Connection  # type: ignore[assignment]
-            Connection.data_received(self, data)
-            return
-        self._slow_received(data)  # the exact parser, then _run below
-
-    def _run(self, requests: list[list[bytes]]) -> None:
-        server = self.server
-        for i, req in enumerate(requests):
-            reply = server.misconf_reply(self.ctx, req)
-            if reply is None:
-                Connection._run(self, [req])
-                if self._held or self.ctx.blocked is not None:
-                    self._held += requests[i + 1 :]  # wait with the rest, as Connection._run does
-                    return
-            else:
-                self.write_reply(reply)
-            if self._closed:
-                return
+_LOADING: Final = b"-LOADING Redis is loading the dataset in memory\r\n"
 
 
 def _format_addr(addr: Any) -> str:

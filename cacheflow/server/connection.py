@@ -28,7 +28,7 @@ Invariants:
 import asyncio
 import logging
 import re
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Final, cast
 
 import hiredis
 
@@ -43,12 +43,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("cacheflow")
 
 # Replies are flushed (and back-pressure checked) at least this often within a batch.
-_FLUSH_EVERY = 128
-_MAX_CLIENTS = b"-ERR max number of clients reached\r\n"
-_HIGH_WATER = 256 * 1024
+_FLUSH_EVERY: Final = 128
+_MAX_CLIENTS: Final = b"-ERR max number of clients reached\r\n"
+_HIGH_WATER: Final = 256 * 1024
 # Aggregate headers (array, set, push) declaring a million or more elements.
-_BIG_ARRAY = re.compile(rb"\*[0-9]{7}")
-_BIG_SET_OR_PUSH = re.compile(rb"[~>][0-9]{7}")
+_BIG_ARRAY: Final = re.compile(rb"\*[0-9]{7}")
+_BIG_SET_OR_PUSH: Final = re.compile(rb"[~>][0-9]{7}")
 
 
 def _may_preallocate(data: bytes) -> bool:
@@ -194,6 +194,7 @@ class Connection(asyncio.Protocol):
             or self._held
             or data[0] != 42
             or server.paused_until
+            or server.admission is not None
             or not ctx.authenticated
             or len(data) < 3
             or (data[2] != 13 and data.find(b"\r", 1, 8) < 0)  # data[2]: fewer than 10 arguments
@@ -207,7 +208,6 @@ class Connection(asyncio.Protocol):
         reader.feed(data)
         gets = reader.gets
         requests: list[list[bytes]] = []
-        take = requests.append
         # The packet is trusted only if it is exactly the canonical encoding of what hiredis
         # returned: arrays of bulk strings, nothing left over.  hiredis also returns simple
         # strings, big numbers and verbatim strings as bytes; the first two are shorter than
@@ -230,7 +230,7 @@ class Connection(asyncio.Protocol):
                     if type(arg) is not bytes:
                         raise _HandOver
                     size += _bulk_size(len(arg))
-                take(req)
+                requests.append(req)
             if size != len(data) or (data.partition(b"=")[1] and _hides_simple_string(data, len(requests), args)):
                 raise _HandOver
         except (hiredis.ProtocolError, _HandOver, MemoryError, TypeError):  # TypeError: a map with an unhashable key
@@ -240,12 +240,13 @@ class Connection(asyncio.Protocol):
         if len(requests) > _FLUSH_EVERY:
             self._run(requests)
             return
-        execute = server.engine.execute
+        # Methods are called on their objects, never through a saved bound method: compiled,
+        # engine.execute(...) and out.append(...) are direct C calls, an alias is a generic call.
+        engine = server.engine
         out: list[bytes] = []
-        append = out.append
         try:
             for req in requests:
-                append(execute(ctx, req))
+                out.append(engine.execute(ctx, req))
                 if ctx.attention and not self._after_reply(out):
                     if ctx.blocked is not None and not self._closed:
                         self._held = requests[_position(requests, req) + 1 :]
@@ -333,14 +334,19 @@ class Connection(asyncio.Protocol):
         """Run parsed requests in order, holding the rest when the client must wait."""
         server = self.server
         ctx = self.ctx
-        execute = server.engine.execute
+        engine = server.engine
         out: list[bytes] = []
         try:
             for i, req in enumerate(requests):
                 if self._paused_reading or (server.paused_until and server.pause_applies(ctx, req)):
                     self._held = requests[i:]
                     break
-                out.append(execute(ctx, req))
+                if server.admission is not None:
+                    refusal = server.admission(ctx, req)
+                    if refusal is not None:
+                        out.append(refusal)
+                        continue
+                out.append(engine.execute(ctx, req))
                 if ctx.attention and not self._after_reply(out):
                     if ctx.blocked is not None and not self._closed:
                         self._held = requests[i + 1 :]

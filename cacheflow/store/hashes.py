@@ -43,31 +43,31 @@ Invariants:
 
 import sys
 from collections import OrderedDict
-from typing import ClassVar, Self
+from typing import ClassVar, Final, Self
 
-NEVER = 1 << 63
+NEVER: Final = 1 << 63
 
-_F = b"\x00\x01"  # starts a field
-_V = b"\x00\x02"  # starts a value
-_NUL = b"\x00"
-_ESCAPED_NUL = b"\x00\x03"
+_F: Final = b"\x00\x01"  # starts a field
+_V: Final = b"\x00\x02"  # starts a value
+_NUL: Final = b"\x00"
+_ESCAPED_NUL: Final = b"\x00\x03"
 
 # Accesses after which a packed listpack is unpacked, and how many may stay unpacked.
-_HOT_AFTER = 8
-HOT_LIMIT = 1024
+_HOT_AFTER: Final = 8
+HOT_LIMIT: Final = 1024
 
 # Conditions of HEXPIRE and friends.
-COND_NONE = 0
-COND_NX = 1
-COND_XX = 2
-COND_GT = 3
-COND_LT = 4
+COND_NONE: Final = 0
+COND_NX: Final = 1
+COND_XX: Final = 2
+COND_GT: Final = 3
+COND_LT: Final = 4
 
 # Per-field results of HEXPIRE and friends, as Redis replies them.
-NO_FIELD = -2
-CONDITION_NOT_MET = 0
-EXPIRE_SET = 1
-DELETED = 2
+NO_FIELD: Final = -2
+CONDITION_NOT_MET: Final = 0
+EXPIRE_SET: Final = 1
+DELETED: Final = 2
 
 
 class Unpacked(dict[bytes, bytes]):
@@ -120,7 +120,7 @@ class _HotRing:
         self.pos = (pos + 1) % HOT_LIMIT
 
 
-_HOT = _HotRing()
+_HOT: Final = _HotRing()
 
 
 class Hash:
@@ -471,8 +471,8 @@ class Hash:
         return due
 
 
-SCAN_SNAPSHOTS = 64
-_SCAN_POSITION_BITS = 32
+SCAN_SNAPSHOTS: Final = 64
+_SCAN_POSITION_BITS: Final = 32
 
 
 class FieldScans:

@@ -22,13 +22,14 @@ import heapq
 import random
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sized
+from typing import Final
 
 from cacheflow.store.clock import Clock
 from cacheflow.store.glob import compile_glob
 
 # How many SCAN iterations may be in flight at once before the oldest is forgotten.
-SCAN_SNAPSHOTS = 64
-_SCAN_POSITION_BITS = 32
+SCAN_SNAPSHOTS: Final = 64
+_SCAN_POSITION_BITS: Final = 32
 
 
 def value_type(value: object) -> bytes:

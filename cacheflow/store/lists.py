@@ -32,15 +32,15 @@ import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import ClassVar
+from typing import ClassVar, Final
 
-SMALL_MAX_ITEMS = 128
-SMALL_MAX_BYTES = 8192
-_MAX_SMALL_PIECE = 255
+SMALL_MAX_ITEMS: Final = 128
+SMALL_MAX_BYTES: Final = 8192
+_MAX_SMALL_PIECE: Final = 255
 
 
 # Bulk headers for short elements: concatenating one is 2-3x faster than %-formatting.
-HEADERS = [b"$%d\r\n" % n for n in range(1024)]
+HEADERS: Final = [b"$%d\r\n" % n for n in range(1024)]
 
 
 def encode(value: bytes | bytearray) -> bytes:

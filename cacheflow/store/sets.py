@@ -36,19 +36,19 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from random import Random
-from typing import ClassVar, Literal
+from typing import ClassVar, Final, Literal
 
-_INTSET_HARD_LIMIT = 1 << 30
-_LL_MIN = -(2**63)
-_LL_MAX = 2**63 - 1
-_I16 = (-(2**15), 2**15 - 1)
-_I32 = (-(2**31), 2**31 - 1)
+_INTSET_HARD_LIMIT: Final = 1 << 30
+_LL_MIN: Final = -(2**63)
+_LL_MAX: Final = 2**63 - 1
+_I16: Final = (-(2**15), 2**15 - 1)
+_I32: Final = (-(2**31), 2**31 - 1)
 # The blob's first byte names its array type code.
-_CODE_OF_BYTE: dict[int, Literal["h", "i", "q"]] = {ord("h"): "h", ord("i"): "i", ord("q"): "q"}
-_WIDTH_OF_BYTE = {ord("h"): 2, ord("i"): 4, ord("q"): 8}
-_EMPTY_INTS = b"h"
-_INT_START = frozenset(b"-0123456789")
-_DIGITS = frozenset(b"0123456789")
+_CODE_OF_BYTE: Final[dict[int, Literal["h", "i", "q"]]] = {ord("h"): "h", ord("i"): "i", ord("q"): "q"}
+_WIDTH_OF_BYTE: Final = {ord("h"): 2, ord("i"): 4, ord("q"): 8}
+_EMPTY_INTS: Final = b"h"
+_INT_START: Final = frozenset(b"-0123456789")
+_DIGITS: Final = frozenset(b"0123456789")
 
 
 def int_member(member: bytes) -> int | None:

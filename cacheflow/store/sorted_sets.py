@@ -42,28 +42,28 @@ from itertools import chain, islice
 from math import inf, nextafter
 from operator import itemgetter
 from random import Random
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
-from sortedcontainers import SortedKeyList
+from cacheflow.store.sorted_order import Order
 
 Pair = tuple[float, bytes]  # (score, member), the order both representations sort by
 
-_MARSHAL_VERSION = 2  # no back-references: plain and fastest for a flat list
-_EMPTY_BLOB = marshal.dumps([], _MARSHAL_VERSION)
-_LL_HALF = float(2**62)  # Redis's double2ll range: integral scores within it are stored as integers
+_MARSHAL_VERSION: Final = 2  # no back-references: plain and fastest for a flat list
+_EMPTY_BLOB: Final = marshal.dumps([], _MARSHAL_VERSION)
+_LL_HALF: Final = float(2**62)  # Redis's double2ll range: integral scores within it are stored as integers
 
 # ZADD flags.
-NX = 1
-XX = 2
-GT = 4
-LT = 8
-INCR = 16
+NX: Final = 1
+XX: Final = 2
+GT: Final = 4
+LT: Final = 8
+INCR: Final = 16
 
 # -- doubles, as Redis parses and prints them ----------------------------------------------------
 
-_C_SPACE = b" \t\n\v\f\r"
-_HEX_DOUBLE = re.compile(rb"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?")
-_INFINITY_WORDS = (b"inf", b"infinity")
+_C_SPACE: Final = b" \t\n\v\f\r"
+_HEX_DOUBLE: Final = re.compile(rb"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?")
+_INFINITY_WORDS: Final = (b"inf", b"infinity")
 
 
 def _hex_value(text: bytes) -> float | None:
@@ -99,9 +99,10 @@ def parse_double(raw: bytes) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        value = -1.0 if not raw else _hex_value(raw)  # type: ignore[assignment]
-        if value is None or not raw:
+        hexed = _hex_value(raw) if raw else None
+        if hexed is None:
             return None
+        value = hexed
     else:
         if b"_" in raw or raw[:1].isspace() or raw[-1:].isspace() or value != value:
             return None
@@ -138,9 +139,21 @@ def parse_range_double(raw: bytes) -> float | None:
     return value
 
 
+# format_score's memo: formatting a double costs about as much as the rest of a ZRANGE member's
+# reply, and sets tend to reuse scores (ranks, counters, timestamps).  Bounded; zero is left out
+# because 0.0 and -0.0 are one dict key but print differently.
+_SCORE_TEXTS: Final[dict[float, bytes]] = {}
+_SCORE_TEXTS_MAX: Final = 16384
+
+
 def format_score(value: float) -> bytes:
     """A score as Redis 7.0 replies it: ``%.17g``, with ``inf`` and ``-inf``."""
-    return b"%.17g" % value
+    text = _SCORE_TEXTS.get(value)
+    if text is None:
+        text = b"%.17g" % value
+        if value and len(_SCORE_TEXTS) < _SCORE_TEXTS_MAX:
+            _SCORE_TEXTS[value] = text
+    return text
 
 
 def listpack_score_text(value: float) -> bytes:
@@ -187,9 +200,9 @@ def parse_score_range(low: bytes, high: bytes) -> ScoreRange | None:
 
 # Lexicographic bound kinds: Redis's shared minstring ("-") and maxstring ("+") sort before and
 # after every member.
-LEX_MIN = -1
-LEX_VALUE = 0
-LEX_MAX = 1
+LEX_MIN: Final = -1
+LEX_VALUE: Final = 0
+LEX_MAX: Final = 1
 
 
 class LexRange:
@@ -255,9 +268,9 @@ def parse_lex_range(low: bytes, high: bytes) -> LexRange | None:
 
 # -- the two orderings -----------------------------------------------------------------------------
 
-_PACK_DOUBLE = struct.Struct(">d").pack
-_ALL_FLIP = bytes(255 - i for i in range(256))
-_MEMBER = itemgetter(slice(8, None))  # a key's member: everything after the score prefix
+_PACK_DOUBLE: Final = struct.Struct(">d").pack
+_ALL_FLIP: Final = bytes(255 - i for i in range(256))
+_MEMBER: Final = itemgetter(slice(8, None))  # a key's member: everything after the score prefix
 
 
 def score_prefix(score: float) -> bytes:
@@ -327,104 +340,19 @@ class _Small:
         return islice(self.pairs, start, None)
 
 
-def _no_key(value: object) -> object:
-    raise AssertionError("_Order is always given its keys")
-
-
-class _Order(SortedKeyList):  # type: ignore[misc]
-    """A SortedKeyList that is told each value's key instead of computing it.
-
-    Values are the members' RESP bulk strings (``$3\\r\\nabc\\r\\n``), keys are
-    ``score_prefix(score) + member``: a ZRANGE reply is then one ``join`` of
-    a slice of values, with no per-member work in Python.  The methods here
-    work on sortedcontainers 2.4.0's (pinned) internal lists ``_lists``,
-    ``_keys`` and ``_maxes``, and reuse its ``_expand``, ``_delete`` and
-    ``_pos`` for splitting, merging and positional lookups; the inherited
-    methods that would call the key function are never used.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(key=_no_key)
-
-    def load(self, keys: list[bytes], values: list[bytes]) -> None:
-        """Fill an empty list from keys already in order."""
-        load = self._load
-        for start in range(0, len(keys), load):
-            self._keys.append(keys[start : start + load])
-            self._lists.append(values[start : start + load])
-            self._maxes.append(self._keys[-1][-1])
-        self._len = len(keys)
-        del self._index[:]
-
-    def insert(self, key: bytes, value: bytes) -> None:
-        maxes = self._maxes
-        if not maxes:
-            self._keys.append([key])
-            self._lists.append([value])
-            maxes.append(key)
-        else:
-            pos = bisect_right(maxes, key)
-            if pos == len(maxes):
-                pos -= 1
-                maxes[pos] = key
-                idx = len(self._keys[pos])
-            else:
-                idx = bisect_right(self._keys[pos], key)
-            keys = self._keys[pos]
-            keys.insert(idx, key)
-            self._lists[pos].insert(idx, value)
-            if self._index or len(keys) > self._load << 1:
-                self._expand(pos)  # split a long sublist, or keep the positional index up to date
-        self._len += 1
-
-    def delete_key(self, key: bytes) -> None:
-        maxes = self._maxes
-        pos = bisect_left(maxes, key)
-        idx = bisect_left(self._keys[pos], key)
-        self._delete(pos, idx)
-
-    def delete_at(self, index: int) -> None:
-        self._delete(*self._pos(index))
-
-    def key_at(self, index: int) -> bytes:
-        pos, idx = self._pos(index)
-        return self._keys[pos][idx]  # type: ignore[no-any-return]
-
-    def _run(self, parts: list[list[bytes]], lo: int, hi: int) -> list[bytes]:
-        hi = min(hi, self._len)
-        if lo >= hi:
-            return []
-        pos, idx = self._pos(lo)
-        out: list[bytes] = []
-        need = hi - lo
-        while need > 0:
-            chunk = parts[pos][idx : idx + need]
-            out += chunk
-            need -= len(chunk)
-            pos += 1
-            idx = 0
-        return out
-
-    def keys_between(self, lo: int, hi: int) -> list[bytes]:
-        return self._run(self._keys, lo, hi)
-
-    def values_between(self, lo: int, hi: int) -> list[bytes]:
-        return self._run(self._lists, lo, hi)
-
-
 def bulk_string(member: bytes) -> bytes:
     return b"$%d\r\n%b\r\n" % (len(member), member)
 
 
 class _Big:
-    """The skiplist representation: member -> score, plus the members in order (see _Order)."""
+    """The skiplist representation: member -> score, plus the members in order (see store/sorted_order.py)."""
 
     __slots__ = ("scores", "order", "scans", "next_scan")
 
     def __init__(self, pairs: Iterable[Pair]) -> None:
         self.scores: dict[bytes, float] = {m: s for s, m in pairs}
         keyed = sorted([(score_prefix(s) + m, m) for m, s in self.scores.items()])
-        self.order = _Order()
+        self.order = Order()
         self.order.load([k for k, _ in keyed], [bulk_string(m) for _, m in keyed])
         # ZSCAN iterations in flight: id -> snapshot of the members (see SortedSet.scan).
         self.scans: dict[int, list[bytes]] | None = None
@@ -595,8 +523,8 @@ def _lex_run(seq: _Ordered, spec: LexRange) -> tuple[int, int]:
     return start, hi
 
 
-_ZSCAN_SNAPSHOTS = 16  # iterations remembered per big sorted set
-_SCAN_POSITION_BITS = 32
+_ZSCAN_SNAPSHOTS: Final = 16  # iterations remembered per big sorted set
+_SCAN_POSITION_BITS: Final = 32
 
 
 class ZaddResult:
@@ -843,9 +771,34 @@ class SortedSet:
                 return 0
             big.move(member, old, score)
             return 2
-        result = ZaddResult()
-        self.add_many([(score, member)], 0, max_entries, max_value, result)
-        return 1 if result.added else (2 if result.updated else 0)
+        # The listpack form, worked on as the flat [score, member, ...] list it unpacks to.
+        flat: list[Any] = marshal.loads(self._blob)
+        try:
+            at = flat.index(member)  # a member never equals a score, so this finds the member
+        except ValueError:
+            at = -1
+        if at >= 0:
+            old_score = flat[at - 1]
+            if old_score == score:
+                return 0
+            del flat[at - 1 : at + 1]
+        elif len(flat) >= max_entries << 1 or len(member) > max_value:
+            result = ZaddResult()
+            self.add_many([(score, member)], 0, max_entries, max_value, result)  # converts the set
+            return 1
+        score += 0.0
+        lo = 0
+        hi = len(flat) >> 1
+        while lo < hi:  # bisect_left by (score, member) over the flat list
+            mid = (lo + hi) >> 1
+            other = flat[mid << 1]
+            if other < score or (other == score and flat[(mid << 1) + 1] < member):
+                lo = mid + 1
+            else:
+                hi = mid
+        flat[lo << 1 : lo << 1] = (score, member)
+        self._blob = marshal.dumps(flat, _MARSHAL_VERSION)
+        return 2 if at >= 0 else 1
 
     def add_many(
         self,
