@@ -78,7 +78,7 @@ def _read(ctx: Context, key: bytes) -> Hash | None:
     value = ctx.db.lookup_read(key)
     if value is None:
         return None
-    if value.__class__ is not Hash:
+    if type(value) is not Hash:
         raise CommandError(WRONGTYPE)
     if value.ttls and _reclaim(ctx, key, value):  # type: ignore[attr-defined]
         return None
@@ -93,7 +93,7 @@ def _write(ctx: Context, key: bytes) -> Hash | None:
         value = db.lookup(key)
     if value is None:
         return None
-    if value.__class__ is not Hash:
+    if type(value) is not Hash:
         raise CommandError(WRONGTYPE)
     if value.ttls and _reclaim(ctx, key, value):  # type: ignore[attr-defined]
         return None
@@ -123,7 +123,7 @@ def _set_pairs(ctx: Context, argv: list[bytes], name: str) -> int:
     db = ctx.db
     key = argv[1]
     h = db.data.get(key)
-    if h is None or db.expires or h.__class__ is not Hash or h.ttls:  # type: ignore[attr-defined]
+    if h is None or db.expires or type(h) is not Hash or h.ttls:  # type: ignore[attr-defined]
         h = _write_or_create(ctx, key)
     config = ctx.config
     max_entries = config.hash_max_listpack_entries
@@ -165,13 +165,13 @@ def hset(ctx: Context, argv: list[bytes]) -> bytes:
     if len(argv) == 4:
         db = ctx.db
         h = db.data.get(argv[1])
-        if h is not None and h.__class__ is Hash and not db.expires:
+        if h is not None and type(h) is Hash and not db.expires:
             config = ctx.config
             d = h._d  # type: ignore[attr-defined]
             field = argv[2]
             value = argv[3]
             max_value = config.hash_max_listpack_value
-            if d.__class__ is Unpacked and len(field) <= max_value and len(value) <= max_value:
+            if type(d) is Unpacked and len(field) <= max_value and len(value) <= max_value:
                 n = len(d)
                 d[field] = value
                 ctx.effects.append(argv)

@@ -65,7 +65,7 @@ _LDBL_TRUE_MIN_HALF: Final = Decimal("1.8225997659412373012e-4951")
 def list_for_read(ctx: Context, key: bytes) -> ListValue | None:
     """The list at ``key`` with hit/miss statistics (Redis's read lookups); WRONGTYPE otherwise."""
     value = ctx.db.lookup_read(key)
-    if value is None or value.__class__ is ListValue:
+    if value is None or type(value) is ListValue:
         return value  # type: ignore[return-value]
     raise CommandError(WRONGTYPE)
 
@@ -73,7 +73,7 @@ def list_for_read(ctx: Context, key: bytes) -> ListValue | None:
 def list_for_write(ctx: Context, key: bytes) -> ListValue | None:
     """The list at ``key`` without statistics (Redis's write lookups); WRONGTYPE otherwise."""
     value = ctx.db.lookup(key)
-    if value is None or value.__class__ is ListValue:
+    if value is None or type(value) is ListValue:
         return value  # type: ignore[return-value]
     raise CommandError(WRONGTYPE)
 
@@ -208,7 +208,7 @@ def _push(ctx: Context, argv: list[bytes], left: bool, only_existing: bool) -> b
             return encoder.ZERO
         value = ListValue()
         db.set(key, value)
-    elif value.__class__ is not ListValue:
+    elif type(value) is not ListValue:
         raise CommandError(WRONGTYPE)
     n = value.push([encode(v) for v in argv[2:]], left)  # type: ignore[attr-defined]
     ctx.effects.append(argv)
@@ -236,7 +236,7 @@ def lpush(ctx: Context, argv: list[bytes]) -> bytes:
     """One element onto a big list is the benchmarked case: no call beyond the deque's."""
     db = ctx.db
     value = db.data.get(argv[1])
-    if value.__class__ is ListValue and len(argv) == 3 and (not db.expires or argv[1] not in db.expires):
+    if type(value) is ListValue and len(argv) == 3 and (not db.expires or argv[1] not in db.expires):
         items = value.items  # type: ignore[attr-defined]
         if items is not None:
             v = argv[2]
@@ -263,7 +263,7 @@ def rpush(ctx: Context, argv: list[bytes]) -> bytes:
     """The twin of lpush's fast path."""
     db = ctx.db
     value = db.data.get(argv[1])
-    if value.__class__ is ListValue and len(argv) == 3 and (not db.expires or argv[1] not in db.expires):
+    if type(value) is ListValue and len(argv) == 3 and (not db.expires or argv[1] not in db.expires):
         items = value.items  # type: ignore[attr-defined]
         if items is not None:
             v = argv[2]
@@ -318,7 +318,7 @@ def _pop(ctx: Context, argv: list[bytes], left: bool) -> bytes:
         value = db.lookup(key)
         if value is None:
             return encoder.NULL_BULK_RESP2 if ctx.proto == 2 else encoder.NULL_RESP3
-        if value.__class__ is not ListValue:
+        if type(value) is not ListValue:
             raise CommandError(WRONGTYPE)
         piece = value.pop(left)  # type: ignore[attr-defined]
         db.delete_if_empty(key, value)  # type: ignore[arg-type]
@@ -355,7 +355,7 @@ def lpop(ctx: Context, argv: list[bytes]) -> bytes:
     db = ctx.db
     key = argv[1]
     value = db.data.get(key)
-    if value.__class__ is ListValue and len(argv) == 2 and (not db.expires or key not in db.expires):
+    if type(value) is ListValue and len(argv) == 2 and (not db.expires or key not in db.expires):
         items = value.items  # type: ignore[attr-defined]
         if items is not None:
             piece: bytes = items.popleft()
@@ -383,7 +383,7 @@ def rpop(ctx: Context, argv: list[bytes]) -> bytes:
     db = ctx.db
     key = argv[1]
     value = db.data.get(key)
-    if value.__class__ is ListValue and len(argv) == 2 and (not db.expires or key not in db.expires):
+    if type(value) is ListValue and len(argv) == 2 and (not db.expires or key not in db.expires):
         items = value.items  # type: ignore[attr-defined]
         if items is not None:
             piece: bytes = items.pop()
@@ -751,7 +751,7 @@ def lmpop(ctx: Context, argv: list[bytes]) -> bytes:
 def _serve_pop(left: bool) -> Callable[[Context, bytes], bytes | None]:
     def serve(ctx: Context, key: bytes) -> bytes | None:
         value = ctx.db.lookup(key)
-        if value.__class__ is not ListValue:
+        if type(value) is not ListValue:
             return None
         ctx.effects.append([_PUSH_COMMAND[left], key])
         return _pair_reply(key, _pop_one(ctx, key, value, left))  # type: ignore[arg-type]
@@ -824,7 +824,7 @@ def _blocking_move(
         return encoder.null(ctx.proto)  # Redis answers a null bulk here, but a null array on timeout
 
     def serve(waiter: Context, key: bytes) -> bytes | None:
-        if waiter.db.lookup(src).__class__ is not ListValue:
+        if type(waiter.db.lookup(src)) is not ListValue:
             return None
         try:
             return _move(waiter, src, dst, from_left, to_left, effect)
@@ -894,7 +894,7 @@ def blmpop(ctx: Context, argv: list[bytes]) -> bytes:
 
     def serve(waiter: Context, key: bytes) -> bytes | None:
         value = waiter.db.lookup(key)
-        if value.__class__ is not ListValue:
+        if type(value) is not ListValue:
             return None
         return _mpop_from(waiter, key, value, left, count)  # type: ignore[arg-type]
 

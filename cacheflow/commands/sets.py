@@ -61,7 +61,7 @@ def _wrong_type() -> CommandError:
 def set_for_read(ctx: Context, key: bytes) -> SetValue | None:
     """The set at ``key`` with hit/miss statistics (Redis's read lookups); WRONGTYPE otherwise."""
     value = ctx.db.lookup_read(key)
-    if value is None or value.__class__ is SetValue:
+    if value is None or type(value) is SetValue:
         return value  # type: ignore[return-value]
     raise _wrong_type()
 
@@ -69,7 +69,7 @@ def set_for_read(ctx: Context, key: bytes) -> SetValue | None:
 def set_for_write(ctx: Context, key: bytes) -> SetValue | None:
     """The set at ``key`` without statistics (Redis's write lookups); WRONGTYPE otherwise."""
     value = ctx.db.lookup(key)
-    if value is None or value.__class__ is SetValue:
+    if value is None or type(value) is SetValue:
         return value  # type: ignore[return-value]
     raise _wrong_type()
 
@@ -117,7 +117,7 @@ def sadd(ctx: Context, argv: list[bytes]) -> bytes:
         created = SetValue()
         added = created.add(argv[2:], ctx.config.set_max_intset_entries)
         db.set(key, created)
-    elif value.__class__ is SetValue:
+    elif type(value) is SetValue:
         if len(argv) == 3:
             table = value.table  # type: ignore[attr-defined]
             if table is not None and argv[2] in table:
@@ -261,7 +261,7 @@ def spop(ctx: Context, argv: list[bytes]) -> bytes:
         value = db.lookup(key)
     if value is None:
         return encoder.NULL_BULK_RESP2 if ctx.proto == 2 else encoder.NULL_RESP3
-    if value.__class__ is not SetValue:
+    if type(value) is not SetValue:
         raise _wrong_type()
     member, _ = value.pop_random(ctx.keyspace.rng)  # type: ignore[attr-defined]
     db.delete_if_empty(key, value)  # type: ignore[arg-type]
@@ -357,7 +357,7 @@ def smove(ctx: Context, argv: list[bytes]) -> bytes:
     dst = db.lookup(dst_key)
     if src is None:
         return encoder.ZERO
-    if src.__class__ is not SetValue or (dst is not None and dst.__class__ is not SetValue):
+    if type(src) is not SetValue or (dst is not None and type(dst) is not SetValue):
         raise _wrong_type()
     if src is dst:
         return encoder.ONE if member in src else encoder.ZERO  # type: ignore[operator]
@@ -386,7 +386,7 @@ def _sources(ctx: Context, keys: list[bytes]) -> list[SetValue | None]:
     found: list[SetValue | None] = []
     for key in keys:
         value = lookup(key)
-        if value is not None and value.__class__ is not SetValue:
+        if value is not None and type(value) is not SetValue:
             raise _wrong_type()
         found.append(value)  # type: ignore[arg-type]
     return found

@@ -70,7 +70,7 @@ _INFINITY: Final = float("inf")
 def _zset_read(ctx: Context, key: bytes) -> SortedSet | None:
     """The sorted set at ``key`` for a read (counting a hit or miss); WRONGTYPE for other types."""
     value = ctx.db.lookup_read(key)
-    if value is None or value.__class__ is SortedSet:
+    if value is None or type(value) is SortedSet:
         return value  # type: ignore[return-value]
     raise CommandError(WRONGTYPE)
 
@@ -78,7 +78,7 @@ def _zset_read(ctx: Context, key: bytes) -> SortedSet | None:
 def _zset_write(ctx: Context, key: bytes) -> SortedSet | None:
     """Like _zset_read without statistics, as Redis's write lookups."""
     value = ctx.db.lookup(key)
-    if value is None or value.__class__ is SortedSet:
+    if value is None or type(value) is SortedSet:
         return value  # type: ignore[return-value]
     raise CommandError(WRONGTYPE)
 
@@ -233,14 +233,14 @@ def zadd(ctx: Context, argv: list[bytes]) -> bytes:
     if len(argv) == 4:
         # The common ZADD key score member: no option word parses as a double.
         raw = argv[2]
-        score = float(raw) if raw.isdigit() and len(raw) < 300 else parse_double(raw)
+        score = parse_double(raw)
         if score is not None:
             key = argv[1]
             db = ctx.db
             zset = db.data.get(key)
             if zset is None or db.expires:
                 zset = db.lookup(key)
-            if zset is not None and zset.__class__ is not SortedSet:
+            if zset is not None and type(zset) is not SortedSet:
                 raise CommandError(WRONGTYPE)
             if zset is None:
                 zset = SortedSet()
@@ -953,7 +953,7 @@ def _bzpop_now(ctx: Context, key: bytes, zset: SortedSet, highest: bool) -> byte
 def _serve_bzpop(highest: bool) -> Callable[[Context, bytes], bytes | None]:
     def serve(ctx: Context, key: bytes) -> bytes | None:
         zset = ctx.db.lookup(key)
-        if zset.__class__ is not SortedSet:
+        if type(zset) is not SortedSet:
             return None
         return _bzpop_now(ctx, key, zset, highest)  # type: ignore[arg-type]
 
@@ -1046,7 +1046,7 @@ def bzmpop(ctx: Context, argv: list[bytes]) -> bytes:
 
     def serve(waiter: Context, key: bytes) -> bytes | None:
         zset = waiter.db.lookup(key)
-        if zset.__class__ is not SortedSet:
+        if type(zset) is not SortedSet:
             return None
         return _mpop_from(waiter, key, zset, highest, count)  # type: ignore[arg-type]
 

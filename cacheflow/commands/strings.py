@@ -41,7 +41,7 @@ def string_value(ctx: Context, key: bytes) -> bytes | bytearray | None:
     value = ctx.db.lookup_read(key)
     if value is None:
         return None
-    cls = value.__class__
+    cls = type(value)
     if cls is bytes or cls is bytearray:
         return value  # type: ignore[return-value]
     raise CommandError(WRONGTYPE)
@@ -52,7 +52,7 @@ def _string_for_write(ctx: Context, key: bytes) -> bytes | bytearray | None:
     value = ctx.db.lookup(key)
     if value is None:
         return None
-    cls = value.__class__
+    cls = type(value)
     if cls is bytes or cls is bytearray:
         return value  # type: ignore[return-value]
     raise CommandError(WRONGTYPE)
@@ -375,7 +375,7 @@ def mget(ctx: Context, argv: list[bytes]) -> bytes:
     values: list[bytes | bytearray | None] = []
     for key in argv[1:]:
         value = lookup(key)
-        cls = value.__class__
+        cls = type(value)
         values.append(value if cls is bytes or cls is bytearray else None)  # type: ignore[arg-type]
     return encoder.bulk_array(values, ctx.proto)
 
@@ -595,7 +595,7 @@ def _incr(ctx: Context, argv: list[bytes], delta: int) -> bytes:
     key = argv[1]
     db = ctx.db
     value = db.data.get(key)
-    if value is not None and (db.expires or value.__class__ is not bytes):
+    if value is not None and (db.expires or type(value) is not bytes):
         value = _string_for_write(ctx, key)  # expiry, bytearray or WRONGTYPE: the general path
     if value is None:
         result = delta
@@ -908,7 +908,7 @@ def lcs(ctx: Context, argv: list[bytes]) -> bytes:
     a = lookup(argv[1])
     b = lookup(argv[2])
     for value in (a, b):
-        if value is not None and value.__class__ is not bytes and value.__class__ is not bytearray:
+        if value is not None and type(value) is not bytes and type(value) is not bytearray:
             raise CommandError("ERR The specified keys must contain string values")
     sa: Str = b"" if a is None else a  # type: ignore[assignment]
     sb: Str = b"" if b is None else b  # type: ignore[assignment]

@@ -158,7 +158,7 @@ class Hash:
     def _packed(self) -> bytes | None:
         """The blob when the hash is (still) packed: counts the access and unpacks a hot hash."""
         d = self._d
-        if d.__class__ is not bytes:
+        if type(d) is not bytes:
             return None
         hits = self._hits + 1
         if hits < _HOT_AFTER or self.ttls is not None:
@@ -171,7 +171,7 @@ class Hash:
 
     def _repack(self) -> None:
         d = self._d
-        if d.__class__ is Unpacked:
+        if type(d) is Unpacked:
             self._d = _pack(d)  # type: ignore[arg-type]
             self._n = len(d)
             self._hits = 0
@@ -187,7 +187,7 @@ class Hash:
         if isinstance(d, bytes):
             flat = _split(d)
             self._d = dict(zip(flat[0::2], flat[1::2]))
-        elif d.__class__ is Unpacked:
+        elif type(d) is Unpacked:
             self._d = dict(d)
         self._n = 0
 
@@ -195,16 +195,16 @@ class Hash:
 
     def __len__(self) -> int:
         d = self._d
-        return self._n if d.__class__ is bytes else len(d)
+        return self._n if type(d) is bytes else len(d)
 
     def encoding(self) -> bytes:
-        if self._d.__class__ is dict:
+        if type(self._d) is dict:
             return b"hashtable"
         return b"listpack" if self.ttls is None else b"listpackex"
 
     @property
     def is_listpack(self) -> bool:
-        return self._d.__class__ is not dict
+        return type(self._d) is not dict
 
     def memory_usage(self, samples: int) -> int:
         d = self._d
@@ -232,7 +232,7 @@ class Hash:
         if isinstance(d, bytes):
             other._d = d  # immutable: shared
             other._n = self._n
-        elif d.__class__ is Unpacked:
+        elif type(d) is Unpacked:
             other._d = _pack(d)
             other._n = len(d)
         else:
@@ -298,7 +298,7 @@ class Hash:
         hashTypeSet does.
         """
         d = self._d
-        cls = d.__class__
+        cls = type(d)
         if cls is dict:
             if self.ttls:
                 self._forget_ttl(field)

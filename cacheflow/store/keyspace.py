@@ -34,7 +34,7 @@ _SCAN_POSITION_BITS: Final = 32
 
 def value_type(value: object) -> bytes:
     """The name TYPE reports for a stored value."""
-    cls = value.__class__
+    cls = type(value)
     if cls is bytes or cls is bytearray:
         return b"string"
     return getattr(value, "TYPE_NAME", b"none")

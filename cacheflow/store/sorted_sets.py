@@ -86,6 +86,15 @@ def _mantissa_is_zero(text: bytes) -> bool:
     return not digits.strip(b"+-.0")
 
 
+def _digits_only(raw: bytes) -> bool:
+    """``raw.isdigit()`` for bytes, as a loop: compiled, it is a few instructions per byte rather
+    than a generic method call."""
+    for c in raw:
+        if c < 48 or c > 57:
+            return False
+    return True
+
+
 def parse_double(raw: bytes) -> float | None:
     """A double as Redis's string2d reads arguments (ZADD scores, weights): None if invalid.
 
@@ -94,7 +103,7 @@ def parse_double(raw: bytes) -> float | None:
     that overflows to infinity and a non-zero number that underflows to zero
     are refused, as Redis refuses them.  A subnormal result is accepted.
     """
-    if raw.isdigit() and len(raw) < 300:
+    if 0 < len(raw) < 300 and _digits_only(raw):
         return float(raw)  # the common case: nothing to overflow, underflow or misread
     try:
         value = float(raw)
