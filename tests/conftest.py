@@ -4,7 +4,10 @@ Tests that need a pristine server or special configuration start their own
 with ``servers.cacheflow_server(...)``.
 """
 
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +73,12 @@ def pair2(cacheflow: ServerProcess, real_redis: ServerProcess) -> Iterator[Pair]
     yield p
     p.ours.close()
     p.theirs.close()
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    """A scratch directory for a server's files (AOF, RDB), removed afterwards."""
+    os.makedirs("/tmp/cacheflow-tests", exist_ok=True)
+    d = tempfile.mkdtemp(prefix="work-", dir="/tmp/cacheflow-tests")
+    yield Path(d)
+    shutil.rmtree(d, ignore_errors=True)

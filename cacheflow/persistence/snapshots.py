@@ -47,7 +47,7 @@ from cacheflow.config.schema import Config
 from cacheflow.engine.engine import Engine
 from cacheflow.persistence.recovery import LoadError
 from cacheflow.rdb.errors import RdbError
-from cacheflow.rdb.snapshot import LoadReport, Staged, parse_snapshot, write_snapshot
+from cacheflow.rdb.snapshot import LoadReport, Staged, install_snapshot, parse_snapshot, write_snapshot
 from cacheflow.store.keyspace import Keyspace
 
 log = logging.getLogger("cacheflow")
@@ -376,7 +376,7 @@ class Snapshots:
                 raise LoadError(path, 0, f"Fatal error loading the DB: {e.strerror or e}. Exiting.") from None
             finally:
                 thread.join()
-            _install(self.keyspace, staged, report)
+            install_snapshot(self.keyspace, staged, report)
             self.load_loaded_bytes = size
             self._loaded(report)
             log.info("DB loaded from disk: %.3f seconds", time.monotonic() - started)
@@ -441,7 +441,7 @@ class Snapshots:
         if flush:
             for db in self.keyspace.dbs:
                 db.clear()
-        _install(self.keyspace, staged, report)
+        install_snapshot(self.keyspace, staged, report)
         self._loaded(report)
         log.warning("DB reloaded by DEBUG RELOAD")
         return None
@@ -490,25 +490,6 @@ class Snapshots:
 
 
 # -- helpers: shared by the server and the child --------------------------------------------------
-
-
-def _install(keyspace: Keyspace, staged: Staged, report: LoadReport) -> None:
-    """Put parsed databases in place (a key already there is replaced), as ``load_snapshot`` does."""
-    for index, (values, expires) in staged.items():
-        db = keyspace.dbs[index]
-        if not db.data:
-            db.data = values
-            db.expires = expires
-        else:
-            for key in values:
-                db.expires.pop(key, None)
-            db.data.update(values)
-            db.expires.update(expires)
-        for key, value in values.items():
-            at = getattr(value, "next_expiry", None)
-            if at is not None and at < 1 << 63:
-                db.schedule_field_expiry(key, at)
-        report.keys_per_db[index] = len(values)
 
 
 def _settle(done: "asyncio.Future[Any]", result: Any, error: BaseException | None) -> None:

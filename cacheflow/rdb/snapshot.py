@@ -205,6 +205,15 @@ def load_snapshot(
     unsupported, in which case nothing was loaded.
     """
     report, staged = parse_snapshot(data, config, now_ms, len(keyspace.dbs), skip_expired=skip_expired)
+    install_snapshot(keyspace, staged, report)
+    return report
+
+
+def install_snapshot(keyspace: Keyspace, staged: "Staged", report: LoadReport) -> None:
+    """Put databases parsed by ``parse_snapshot`` in place (a key already there is replaced).
+
+    Separate from parsing so a server can parse off its event loop and install on it.
+    """
     for index, (values, expires) in staged.items():
         db = keyspace.dbs[index]
         if not db.data:
@@ -220,7 +229,6 @@ def load_snapshot(
             if at is not None and at < 1 << 63:
                 db.schedule_field_expiry(key, at)
         report.keys_per_db[index] = len(values)
-    return report
 
 
 Staged = dict[int, tuple[dict[bytes, object], dict[bytes, int]]]

@@ -12,47 +12,21 @@
 import os
 import random
 import re
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
+from aof_servers import aof_server, wait_loaded
 from servers import ROOT, ServerProcess, cacheflow_argv, free_port, real_redis_server, wait_until
 
 from cacheflow.persistence import frames
 
 WRITERS = 8
-
-
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    os.makedirs("/tmp/aofwork", exist_ok=True)
-    d = tempfile.mkdtemp(prefix="aof-", dir="/tmp/aofwork")
-    yield Path(d)
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def _server(workdir: Path, *extra: str, port: int | None = None) -> ServerProcess:
-    port = port or free_port()
-    argv = cacheflow_argv(port, "--dir", str(workdir), "--appendonly", "yes", *extra)
-    return ServerProcess(argv, port, str(workdir), str(workdir / "server.log"))
-
-
-def _wait_loaded(c: redis.Redis) -> None:
-    def loaded() -> bool:
-        try:
-            return c.info("persistence")["loading"] == 0
-        except redis.exceptions.BusyLoadingError:
-            return False
-
-    wait_until(loaded, 30, message="loading to finish")
 
 
 class _Writer(threading.Thread):
@@ -82,9 +56,9 @@ def _crash_loop(workdir: Path, policy: str, rounds: int, seed: int) -> int:
     next_seq = [0] * WRITERS
     worst = 0
     for _ in range(rounds):
-        srv = _server(workdir, "--appendfsync", policy, port=port).start(30)
+        srv = aof_server(workdir, "--appendfsync", policy, port=port).start(30)
         c = srv.client()
-        _wait_loaded(c)
+        wait_loaded(c)
         for i in range(WRITERS):
             values = [int(v) for v in c.lrange(f"log:{i}", 0, -1)]
             assert values == list(range(len(values))), f"writer {i}: gaps or disorder"
@@ -102,9 +76,9 @@ def _crash_loop(workdir: Path, policy: str, rounds: int, seed: int) -> int:
         for w in writers:
             w.stop = True
             w.join(10)
-        srv = _server(workdir, "--appendfsync", policy, port=port).start(30)
+        srv = aof_server(workdir, "--appendfsync", policy, port=port).start(30)
         c = srv.client()
-        _wait_loaded(c)
+        wait_loaded(c)
         for i, w in enumerate(writers):
             values = [int(v) for v in c.lrange(f"log:{i}", 0, -1)]
             assert values == list(range(len(values))), f"writer {i}: gaps, disorder or unsent writes"
@@ -131,7 +105,7 @@ def test_crash_loop_everysec_loss_window(workdir: Path) -> None:
 
 
 def _small_aof(workdir: Path) -> tuple[Path, list[list[bytes]]]:
-    srv = _server(workdir).start()
+    srv = aof_server(workdir).start()
     c = srv.client()
     c.set("a", "1")
     c.rpush("l", "x", "y")
@@ -147,9 +121,9 @@ def test_torn_tail_loads_prefix_with_warning(workdir: Path) -> None:
     data = incr.read_bytes()
     cut = len(data) - 7
     incr.write_bytes(data[:cut])
-    srv = _server(workdir).start()
+    srv = aof_server(workdir).start()
     c = srv.client()
-    _wait_loaded(c)
+    wait_loaded(c)
     assert c.get("a") == b"1" and c.lrange("l", 0, -1) == [b"x", b"y"]
     log = srv.log()
     last = data.rfind(frames.START)
@@ -157,7 +131,7 @@ def test_torn_tail_loads_prefix_with_warning(workdir: Path) -> None:
     assert incr.stat().st_size == last
     c.set("after", "1")
     srv.stop()
-    srv = _server(workdir).start()
+    srv = aof_server(workdir).start()
     assert srv.client().get("after") == b"1"
     srv.stop()
 
@@ -169,7 +143,7 @@ def test_corruption_refuses_to_start_naming_file_and_offset(workdir: Path) -> No
     third = data.find(frames.START, second + 1)
     data[second + 20] ^= 0x01  # a payload byte of the second frame: its checksum no longer matches
     incr.write_bytes(bytes(data))
-    srv = _server(workdir)
+    srv = aof_server(workdir)
     with open(srv.log_path, "ab") as log:
         proc = subprocess.run(srv.argv, cwd=srv.workdir, stdout=log, stderr=subprocess.STDOUT, timeout=30)
     assert proc.returncode == 1
@@ -194,7 +168,7 @@ def test_truncated_refused_when_aof_load_truncated_no(workdir: Path) -> None:
     incr, _ = _small_aof(workdir)
     data = incr.read_bytes()
     incr.write_bytes(data[:-3])
-    srv = _server(workdir, "--aof-load-truncated", "no")
+    srv = aof_server(workdir, "--aof-load-truncated", "no")
     with open(srv.log_path, "ab") as log:
         proc = subprocess.run(srv.argv, cwd=srv.workdir, stdout=log, stderr=subprocess.STDOUT, timeout=30)
     assert proc.returncode == 1
@@ -263,7 +237,7 @@ def test_restart_equivalence_with_rewrites(workdir: Path, preamble: str) -> None
     """Every type with key and field TTLs -> BGREWRITEAOF (RDB or AOF base) -> more writes -> kill -9 -> same keyspace."""
     rng = random.Random(11)
     opts = ("--aof-use-rdb-preamble", preamble, "--enable-debug-command", "yes")
-    srv = _server(workdir, "--appendfsync", "no", *opts).start()
+    srv = aof_server(workdir, "--appendfsync", "no", *opts).start()
     c = srv.client()
     _workload(c, rng, 1500)
     assert c.bgrewriteaof() is True
@@ -280,9 +254,9 @@ def test_restart_equivalence_with_rewrites(workdir: Path, preamble: str) -> None
     assert names == [base, "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"]
     head = (workdir / "appendonlydir" / base).read_bytes()[:5]
     assert head == (b"REDIS" if preamble == "yes" else frames.START + b"2")  # "@CF 23": the SELECT frame
-    srv = _server(workdir, *opts).start()
+    srv = aof_server(workdir, *opts).start()
     c = srv.client()
-    _wait_loaded(c)
+    wait_loaded(c)
     assert _dump(c) == before
     srv.stop()
 
@@ -305,9 +279,9 @@ def test_config_set_appendonly_starts_with_a_rewrite(workdir: Path) -> None:
     assert srv.proc is not None
     srv.proc.send_signal(signal.SIGKILL)
     srv.proc.wait(10)
-    srv = _server(workdir, port=port).start()
+    srv = aof_server(workdir, port=port).start()
     c = srv.client()
-    _wait_loaded(c)
+    wait_loaded(c)
     assert c.mget("before", "during", "after") == [b"1", b"2", b"3"]
     assert c.config_set("appendonly", "no")
     assert c.info("persistence")["aof_enabled"] == 0
@@ -315,7 +289,7 @@ def test_config_set_appendonly_starts_with_a_rewrite(workdir: Path) -> None:
 
 
 def test_info_persistence_fields_match_redis(workdir: Path) -> None:
-    srv = _server(workdir).start()
+    srv = aof_server(workdir).start()
     try:
         with real_redis_server("--appendonly", "yes") as real:
             ours = list(srv.client().info("persistence"))
@@ -341,7 +315,7 @@ def test_clients_get_loading_while_the_aof_loads(workdir: Path) -> None:
         "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
     )
     port = free_port()
-    srv = _server(workdir, port=port)
+    srv = aof_server(workdir, port=port)
     log = open(srv.log_path, "ab")
     srv.proc = subprocess.Popen(srv.argv, cwd=srv.workdir, stdout=log, stderr=subprocess.STDOUT)
     log.close()
@@ -365,7 +339,7 @@ def test_clients_get_loading_while_the_aof_loads(workdir: Path) -> None:
         assert reply.startswith(b"-LOADING Redis is loading the dataset in memory\r\n")
         assert b"loading:1" in reply and re.search(rb"loading_loaded_perc:", reply)
         c = srv.client()
-        _wait_loaded(c)
+        wait_loaded(c)
         assert c.dbsize() == 150_000
     finally:
         srv.stop()

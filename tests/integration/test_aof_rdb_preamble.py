@@ -13,16 +13,14 @@ Restart equivalence for both kinds of base is in test_aof_durability.py.
 """
 
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
-from servers import ROOT, ServerProcess, cacheflow_argv, free_port, wait_until
+from aof_servers import aof_server, wait_loaded
+from servers import ROOT, ServerProcess, free_port, wait_until
 
 from cacheflow.config.schema import Config
 from cacheflow.persistence import manifest as mf
@@ -30,30 +28,6 @@ from cacheflow.rdb.errors import RdbError
 from cacheflow.rdb.snapshot import parse_snapshot
 
 CHECK_AOF = str(ROOT / ".venv/bin/cacheflow-check-aof")
-
-
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    os.makedirs("/tmp/aofwork", exist_ok=True)
-    d = tempfile.mkdtemp(prefix="aof-rdb-", dir="/tmp/aofwork")
-    yield Path(d)
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def _server(workdir: Path, *extra: str, port: int | None = None) -> ServerProcess:
-    port = port or free_port()
-    argv = cacheflow_argv(port, "--dir", str(workdir), "--appendonly", "yes", *extra)
-    return ServerProcess(argv, port, str(workdir), str(workdir / "server.log"))
-
-
-def _wait_loaded(c: redis.Redis) -> None:
-    def loaded() -> bool:
-        try:
-            return c.info("persistence")["loading"] == 0
-        except redis.exceptions.BusyLoadingError:
-            return False
-
-    wait_until(loaded, 30, message="loading to finish")
 
 
 def _kill(srv: ServerProcess) -> None:
@@ -93,7 +67,7 @@ def _fill(c: redis.Redis) -> None:
 
 
 def test_corrupt_rdb_base_refuses_to_start_naming_file_and_offset(workdir: Path) -> None:
-    srv = _server(workdir).start()
+    srv = aof_server(workdir).start()
     c = srv.client()
     _fill(c)
     _rewrite(c)
@@ -110,7 +84,7 @@ def test_corrupt_rdb_base_refuses_to_start_naming_file_and_offset(workdir: Path)
         parse_snapshot(bytes(data), Config(), 0, 16, skip_expired=False)
     offset = expected.value.offset
 
-    again = _server(workdir)
+    again = aof_server(workdir)
     with open(again.log_path, "ab") as log:
         proc = subprocess.run(again.argv, cwd=again.workdir, stdout=log, stderr=subprocess.STDOUT, timeout=60)
     assert proc.returncode == 1
@@ -131,7 +105,7 @@ def test_corrupt_rdb_base_refuses_to_start_naming_file_and_offset(workdir: Path)
 
 
 def test_check_aof_reads_a_manifest_with_an_rdb_base(workdir: Path) -> None:
-    srv = _server(workdir).start()
+    srv = aof_server(workdir).start()
     c = srv.client()
     _fill(c)
     _rewrite(c)
@@ -154,7 +128,7 @@ def test_check_aof_reads_a_manifest_with_an_rdb_base(workdir: Path) -> None:
 
 def test_config_set_preamble_applies_at_the_next_rewrite(workdir: Path) -> None:
     port = free_port()
-    srv = _server(workdir, "--aof-use-rdb-preamble", "no", port=port).start()
+    srv = aof_server(workdir, "--aof-use-rdb-preamble", "no", port=port).start()
     c = srv.client()
     assert _manifest(workdir).base.name == "appendonly.aof.1.base.aof"  # type: ignore[union-attr]
     _fill(c)
@@ -175,9 +149,9 @@ def test_config_set_preamble_applies_at_the_next_rewrite(workdir: Path) -> None:
     _kill(srv)
     # Started without the option (default yes), then with "no": the base's kind comes from its magic, not the setting.
     for preamble in ("yes", "no"):
-        srv = _server(workdir, "--aof-use-rdb-preamble", preamble, port=port).start()
+        srv = aof_server(workdir, "--aof-use-rdb-preamble", preamble, port=port).start()
         c = srv.client()
-        _wait_loaded(c)
+        wait_loaded(c)
         assert {k: c.dump(k) for k in c.keys("*")} == expected
         assert c.get("k") == b"v1-more"
         _kill(srv)
@@ -186,7 +160,7 @@ def test_config_set_preamble_applies_at_the_next_rewrite(workdir: Path) -> None:
 def test_automatic_rewrite_moves_to_a_new_base_and_data_survives(workdir: Path) -> None:
     port = free_port()
     opts = ("--auto-aof-rewrite-percentage", "100", "--auto-aof-rewrite-min-size", "64kb")
-    srv = _server(workdir, "--appendfsync", "no", *opts, port=port).start()
+    srv = aof_server(workdir, "--appendfsync", "no", *opts, port=port).start()
     c = srv.client()
     assert c.config_get("auto-aof-rewrite-min-size") == {"auto-aof-rewrite-min-size": "65536"}
     assert _manifest(workdir).base.seq == 1  # type: ignore[union-attr]
@@ -222,8 +196,8 @@ def test_automatic_rewrite_moves_to_a_new_base_and_data_survives(workdir: Path) 
     expected = {k: c.get(k) for k in c.keys("*")}
     assert len(expected) == 51
     _kill(srv)
-    srv = _server(workdir, *opts, port=port).start()
+    srv = aof_server(workdir, *opts, port=port).start()
     c = srv.client()
-    _wait_loaded(c)
+    wait_loaded(c)
     assert {k: c.get(k) for k in c.keys("*")} == expected
     srv.stop()

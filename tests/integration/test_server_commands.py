@@ -1150,7 +1150,10 @@ def _pings(client: redis.Redis) -> bool:
 
 def test_parameters_without_effect_are_announced(tmp_path: Path) -> None:
     with cacheflow_server("--aof-rewrite-incremental-fsync", "no") as server:
-        assert "'aof-rewrite-incremental-fsync' is accepted for compatibility but has no effect in CacheFlow yet." in server.log()
+        assert (
+            "'aof-rewrite-incremental-fsync' is accepted for compatibility but has no effect in CacheFlow yet."
+            in server.log()
+        )
         client = server.client()
         assert client.config_get("aof-rewrite-incremental-fsync") == {"aof-rewrite-incremental-fsync": "no"}
         client.config_set("slowlog-max-len", "10")

@@ -20,8 +20,6 @@ import random
 import shutil
 import signal
 import socket
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +32,6 @@ from cacheflow.persistence.snapshots import MISCONF
 
 DEBUG = ("--enable-debug-command", "yes")
 FAR_MS = 4102444800000  # 2100-01-01: a TTL that never expires during the test
-
-
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    os.makedirs("/tmp/snapwork", exist_ok=True)
-    d = tempfile.mkdtemp(prefix="snap-", dir="/tmp/snapwork")
-    yield Path(d)
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def server(workdir: Path, *extra: str) -> ServerProcess:
