@@ -14,11 +14,16 @@ Subscriber = Callable[[int, list[list[bytes]]], None]
 
 
 class EffectStream:
-    __slots__ = ("subscribers", "dirty")
+    """Invariant: subscribers see a transaction's effects together, once per database, after
+    its last command (``hold``/``release`` around EXEC), so a consumer that groups a batch
+    (the AOF wraps one in MULTI/EXEC) keeps the transaction whole."""
+
+    __slots__ = ("subscribers", "dirty", "_held")
 
     def __init__(self) -> None:
         self.subscribers: list[Subscriber] = []
         self.dirty = 0  # effects since the last save (rdb_changes_since_last_save)
+        self._held: list[tuple[int, list[list[bytes]]]] | None = None  # a transaction's batches until release
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.append(subscriber)
@@ -28,5 +33,25 @@ class EffectStream:
 
     def publish(self, db_index: int, effects: list[list[bytes]]) -> None:
         self.dirty += len(effects)
+        held = self._held
+        if held is not None:
+            if held and held[-1][0] == db_index:
+                held[-1][1].extend(effects)
+            else:
+                held.append((db_index, list(effects)))
+            return
         for subscriber in self.subscribers:
             subscriber(db_index, effects)
+
+    def hold(self) -> None:
+        """Collect what is published until ``release`` (EXEC runs its queued commands in between)."""
+        self._held = []
+
+    def release(self) -> None:
+        """Deliver what was held: one batch per run of effects on the same database, in order."""
+        held = self._held
+        self._held = None
+        if held:
+            for db_index, effects in held:
+                for subscriber in self.subscribers:
+                    subscriber(db_index, effects)

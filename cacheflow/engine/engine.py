@@ -250,10 +250,12 @@ class Engine:
         if dirty:
             return encoder.null_array(ctx.proto)
         ctx.deny_blocking = True
+        self.effects.hold()  # the transaction's effects reach subscribers as one batch
         try:
             replies = [self.call(ctx, cmd, argv) for cmd, argv in queue]
         finally:
             ctx.deny_blocking = False
+            self.effects.release()
         return encoder.array(replies)
 
     # -- blocking commands (engine/blocking.py) -----------------------------------

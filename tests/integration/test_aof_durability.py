@@ -116,6 +116,29 @@ def _small_aof(workdir: Path) -> tuple[Path, list[list[bytes]]]:
     return incr, [[b"SET", b"a", b"1"]]
 
 
+def test_a_transaction_is_wrapped_in_multi_exec_in_the_file(workdir: Path) -> None:
+    srv = aof_server(workdir).start()
+    c = srv.client()
+    pipe = c.pipeline(transaction=True)
+    pipe.set("a", "1").rpush("l", "x").get("a")
+    pipe.execute()
+    c.set("b", "2")
+    srv.stop()
+    data = (workdir / "appendonlydir" / "appendonly.aof.1.incr.aof").read_bytes()
+    entries, pos = [], 0
+    while pos < len(data):
+        argv, pos = frames.decode_frame(data, pos)
+        entries.append(argv)
+    assert entries == [
+        [b"SELECT", b"0"],
+        [b"MULTI"],
+        [b"SET", b"a", b"1"],
+        [b"RPUSH", b"l", b"x"],
+        [b"EXEC"],
+        [b"SET", b"b", b"2"],
+    ]
+
+
 def test_torn_tail_loads_prefix_with_warning(workdir: Path) -> None:
     incr, _ = _small_aof(workdir)
     data = incr.read_bytes()

@@ -205,3 +205,24 @@ def test_commandstats_count_calls_failures_and_rejections(h: Harness) -> None:
     h("incr", "n")
     h("incr")
     assert (incr.calls, incr.failed_calls, incr.rejected_calls) == (before[0] + 2, before[1] + 1, before[2] + 1)
+
+
+def test_exec_publishes_its_effects_as_one_batch_per_database(h: Harness) -> None:
+    # Subscribers (the AOF wraps a batch in MULTI/EXEC) must see a transaction whole, after it ran.
+    batches: list[tuple[int, list[list[bytes]]]] = []
+    h.engine.effects.subscribe(lambda index, effects: batches.append((index, list(effects))))
+    h("MULTI")
+    h("SET", "a", "1")
+    h("INCR", "n")
+    h("SELECT", "1")
+    h("SET", "b", "2")
+    h("GET", "a")
+    assert batches == []
+    assert h("EXEC") == [b"OK", 1, b"OK", b"OK", None]
+    assert batches == [
+        (0, [[b"SET", b"a", b"1"], [b"INCR", b"n"]]),
+        (1, [[b"SET", b"b", b"2"]]),
+    ]
+    batches.clear()
+    h("SET", "c", "3")  # outside a transaction: published at once, alone
+    assert batches == [(1, [[b"SET", b"c", b"3"]])]
