@@ -8,8 +8,10 @@ an interface the server implements.  Handlers never do I/O themselves.
 """
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
+from cacheflow.commands.errors import WRONGTYPE
+from cacheflow.resp.errors import CommandError
 from cacheflow.store.keyspace import Database, Keyspace
 
 if TYPE_CHECKING:
@@ -234,3 +236,16 @@ class Context:
 
     def select(self, index: int) -> None:
         self.db = self.keyspace.dbs[index]
+
+
+_T = TypeVar("_T")
+
+
+def expect_type(value: object, cls: type[_T]) -> _T | None:
+    """``value`` when the key is missing (None) or holds a ``cls``; WRONGTYPE otherwise.
+
+    The one check behind every data-type command's typed lookup.
+    """
+    if value is None or type(value) is cls:
+        return value  # type: ignore[return-value]
+    raise CommandError(WRONGTYPE)

@@ -26,7 +26,7 @@ from fractions import Fraction
 from typing import Final
 
 from cacheflow.commands import errors
-from cacheflow.commands.context import Context
+from cacheflow.commands.context import Context, expect_type
 from cacheflow.commands.errors import WRONGTYPE, parse_int
 from cacheflow.commands.table import Flag, command, index_keynum, index_range
 from cacheflow.resp import encoder
@@ -64,18 +64,12 @@ _LDBL_TRUE_MIN_HALF: Final = Decimal("1.8225997659412373012e-4951")
 
 def list_for_read(ctx: Context, key: bytes) -> ListValue | None:
     """The list at ``key`` with hit/miss statistics (Redis's read lookups); WRONGTYPE otherwise."""
-    value = ctx.db.lookup_read(key)
-    if value is None or type(value) is ListValue:
-        return value  # type: ignore[return-value]
-    raise CommandError(WRONGTYPE)
+    return expect_type(ctx.db.lookup_read(key), ListValue)
 
 
 def list_for_write(ctx: Context, key: bytes) -> ListValue | None:
     """The list at ``key`` without statistics (Redis's write lookups); WRONGTYPE otherwise."""
-    value = ctx.db.lookup(key)
-    if value is None or type(value) is ListValue:
-        return value  # type: ignore[return-value]
-    raise CommandError(WRONGTYPE)
+    return expect_type(ctx.db.lookup(key), ListValue)
 
 
 def _positive(raw: bytes, message: str = _MUST_BE_POSITIVE) -> int:

@@ -25,7 +25,7 @@ from itertools import chain, filterfalse
 from typing import Final
 
 from cacheflow.commands import errors
-from cacheflow.commands.context import Context
+from cacheflow.commands.context import Context, expect_type
 from cacheflow.commands.errors import WRONGTYPE, parse_int
 from cacheflow.commands.keys import parse_cursor
 from cacheflow.commands.table import Flag, command, index_keynum, index_range
@@ -60,18 +60,12 @@ def _wrong_type() -> CommandError:
 
 def set_for_read(ctx: Context, key: bytes) -> SetValue | None:
     """The set at ``key`` with hit/miss statistics (Redis's read lookups); WRONGTYPE otherwise."""
-    value = ctx.db.lookup_read(key)
-    if value is None or type(value) is SetValue:
-        return value  # type: ignore[return-value]
-    raise _wrong_type()
+    return expect_type(ctx.db.lookup_read(key), SetValue)
 
 
 def set_for_write(ctx: Context, key: bytes) -> SetValue | None:
     """The set at ``key`` without statistics (Redis's write lookups); WRONGTYPE otherwise."""
-    value = ctx.db.lookup(key)
-    if value is None or type(value) is SetValue:
-        return value  # type: ignore[return-value]
-    raise _wrong_type()
+    return expect_type(ctx.db.lookup(key), SetValue)
 
 
 def _bulks(members: list[bytes]) -> bytes:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from cacheflow.commands import errors
-from cacheflow.commands.context import Context
+from cacheflow.commands.context import Context, expect_type
 from cacheflow.commands.errors import WRONGTYPE, parse_int
 from cacheflow.commands.keys import parse_cursor
 from cacheflow.commands.lists import parse_timeout
@@ -69,18 +69,12 @@ _INFINITY: Final = float("inf")
 
 def _zset_read(ctx: Context, key: bytes) -> SortedSet | None:
     """The sorted set at ``key`` for a read (counting a hit or miss); WRONGTYPE for other types."""
-    value = ctx.db.lookup_read(key)
-    if value is None or type(value) is SortedSet:
-        return value  # type: ignore[return-value]
-    raise CommandError(WRONGTYPE)
+    return expect_type(ctx.db.lookup_read(key), SortedSet)
 
 
 def _zset_write(ctx: Context, key: bytes) -> SortedSet | None:
     """Like _zset_read without statistics, as Redis's write lookups."""
-    value = ctx.db.lookup(key)
-    if value is None or type(value) is SortedSet:
-        return value  # type: ignore[return-value]
-    raise CommandError(WRONGTYPE)
+    return expect_type(ctx.db.lookup(key), SortedSet)
 
 
 def _score(score: float, proto: int) -> bytes:
