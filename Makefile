@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 PORT    ?= 6379
 
-.PHONY: run test lint typecheck layers unit bench soak redis-deps native commands-table clean
+.PHONY: run test lint typecheck layers unit bench soak redis-deps native commands-table clean bench-cache
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -54,6 +54,16 @@ test: $(STAMP) $(NATIVE_STAMP) redis-deps lint typecheck layers
 
 bench: $(STAMP) $(NATIVE_STAMP) redis-deps
 	$(PY) bench/run.py
+
+# Raft's randomized simulation over many seeds (make test runs a few hundred): make soak SEEDS=5000
+SEEDS ?= 2000
+soak: $(STAMP)
+	$(PY) -m tests.raft.simulation --seeds $(SEEDS) --nodes 3
+	$(PY) -m tests.raft.simulation --seeds $(SEEDS) --nodes 5
+
+# Issue 5: hit ratio per eviction policy against redis-server (bench/cache/runner.py; --quick for a smoke run).
+bench-cache: $(STAMP) $(NATIVE_STAMP) redis-deps
+	$(PY) -m bench.cache $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build

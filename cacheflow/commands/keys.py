@@ -18,6 +18,7 @@ from cacheflow.commands.table import TABLE, Flag, command, index_range
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 from cacheflow.store.collection import Collection
+from cacheflow.store.eviction import TRACK_LFU, TRACK_LRU
 from cacheflow.store.glob import compile_glob
 from cacheflow.store.keyspace import Database, value_type
 
@@ -48,9 +49,13 @@ _LFU_NOT_SELECTED = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
     "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
-_IDLETIME_UNAVAILABLE = (
-    "ERR OBJECT IDLETIME is not available: CacheFlow tracks access times only under an LRU "
-    "maxmemory-policy, which is not implemented yet"
+_LFU_SELECTED = (
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. "
+    "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+_IDLETIME_UNTRACKED = (
+    "ERR OBJECT IDLETIME needs an LRU maxmemory-policy in CacheFlow: access times are tracked only "
+    "then, since they cost a dict entry per key"
 )
 # strtoul(…, 10) as SCAN uses it: an optional sign, then digits; the empty string reads as 0.
 _CURSOR = re.compile(rb"([+-]?)([0-9]+)")
@@ -166,7 +171,7 @@ def unlink(ctx: Context, argv: list[bytes]) -> bytes:
     tips=("request_policy:multi_shard", "response_policy:agg_sum"),
 )
 def exists(ctx: Context, argv: list[bytes]) -> bytes:
-    lookup = ctx.db.lookup_read
+    lookup = ctx.db.lookup_read_notouch
     return encoder.integer(sum(1 for key in argv[1:] if lookup(key) is not None))
 
 
@@ -184,7 +189,7 @@ def exists(ctx: Context, argv: list[bytes]) -> bytes:
     tips=("request_policy:multi_shard", "response_policy:agg_sum"),
 )
 def touch(ctx: Context, argv: list[bytes]) -> bytes:
-    """Counts existing keys; access times are not tracked yet, so there is nothing else to update."""
+    """Counts existing keys; a read lookup records the access for LRU, LFU and TinyLFU."""
     lookup = ctx.db.lookup_read
     return encoder.integer(sum(1 for key in argv[1:] if lookup(key) is not None))
 
@@ -200,7 +205,7 @@ def touch(ctx: Context, argv: list[bytes]) -> bytes:
     syntax="key",
 )
 def type_(ctx: Context, argv: list[bytes]) -> bytes:
-    value = ctx.db.lookup_read(argv[1])
+    value = ctx.db.lookup_read_notouch(argv[1])
     if value is None:
         return _NONE
     return b"+%b\r\n" % value_type(value)
@@ -553,7 +558,7 @@ def pexpireat(ctx: Context, argv: list[bytes]) -> bytes:
 
 def _ttl(ctx: Context, key: bytes, in_ms: bool, absolute: bool) -> bytes:
     db = ctx.db
-    if db.lookup_read(key) is None:
+    if db.lookup_read_notouch(key) is None:
         return _MINUS_TWO
     at = db.expires.get(key)
     if at is None:
@@ -691,7 +696,7 @@ def _shares_integers(ctx: Context) -> bool:
 
 
 def _object_value(ctx: Context, argv: list[bytes]) -> object | None:
-    return ctx.db.lookup_read(argv[2])
+    return ctx.db.lookup_read_notouch(argv[2])
 
 
 @command(
@@ -757,10 +762,11 @@ def object_refcount(ctx: Context, argv: list[bytes]) -> bytes:
     tips=("nondeterministic_output",),
 )
 def object_freq(ctx: Context, argv: list[bytes]) -> bytes:
-    """Access frequency is not tracked (no LFU policy yet), so Redis's non-LFU error is the truth."""
     if _object_value(ctx, argv) is None:
         return encoder.null(ctx.proto)
-    raise CommandError(_LFU_NOT_SELECTED)
+    if ctx.keyspace.tracking != TRACK_LFU:
+        raise CommandError(_LFU_NOT_SELECTED)
+    return encoder.integer(ctx.keyspace.evictor.frequency(ctx.db, argv[2]))
 
 
 @command(
@@ -777,10 +783,15 @@ def object_freq(ctx: Context, argv: list[bytes]) -> bytes:
     tips=("nondeterministic_output",),
 )
 def object_idletime(ctx: Context, argv: list[bytes]) -> bytes:
-    """An error rather than a made-up number: per-key access times (~40 bytes a key) arrive with eviction."""
+    """An error rather than a made-up number when access times are not tracked (store/eviction.py says why)."""
     if _object_value(ctx, argv) is None:
         return encoder.null(ctx.proto)
-    raise CommandError(_IDLETIME_UNAVAILABLE)
+    tracking = ctx.keyspace.tracking
+    if tracking == TRACK_LFU:
+        raise CommandError(_LFU_SELECTED)
+    if tracking != TRACK_LRU:
+        raise CommandError(_IDLETIME_UNTRACKED)
+    return encoder.integer(ctx.keyspace.evictor.idle_seconds(ctx.db, argv[2]))
 
 
 @command(

@@ -354,7 +354,7 @@ def lpop(ctx: Context, argv: list[bytes]) -> bytes:
         if items is not None:
             piece: bytes = items.popleft()
             if not items:
-                del db.data[key]
+                db.remove(key, value)
             ctx.effects.append(argv)
             return piece
     return _pop(ctx, argv, True)
@@ -382,7 +382,7 @@ def rpop(ctx: Context, argv: list[bytes]) -> bytes:
         if items is not None:
             piece: bytes = items.pop()
             if not items:
-                del db.data[key]
+                db.remove(key, value)
             ctx.effects.append(argv)
             return piece
     return _pop(ctx, argv, False)

@@ -5,6 +5,8 @@ The work outside the keyspace (the clock, shutting down) goes through
 docstring describes the model.
 """
 
+from typing import Any
+
 from cacheflow.commands import errors
 from cacheflow.commands.context import Context
 from cacheflow.commands.introspection import help_reply
@@ -155,10 +157,86 @@ def memory_usage(ctx: Context, argv: list[bytes]) -> bytes:
 
 
 _MEMORY_HELP = (
+    "DOCTOR",
+    "    Return memory problems reports.",
+    "STATS",
+    "    Return information about the memory usage of the server.",
     "USAGE <key> [SAMPLES <count>]",
     "    Return memory in bytes used by <key> and its value. Nested values are",
     "    sampled up to <count> times (default: 5, 0 means sample all).",
 )
+
+
+def _stats_reply(pairs: list[tuple[str, Any]], proto: int) -> bytes:
+    items: list[tuple[bytes, bytes]] = []
+    for name, value in pairs:
+        if isinstance(value, list):
+            encoded = _stats_reply(value, proto)
+        elif isinstance(value, float):
+            encoded = encoder.double(value, proto)
+        else:
+            encoded = encoder.integer(value)
+        items.append((encoder.bulk(name.encode()), encoded))
+    return encoder.map_(items, proto)
+
+
+@command(
+    "stats",
+    2,
+    Flag(0),
+    group="server",
+    summary="Show memory usage details",
+    since="4.0.0",
+    parent="memory",
+    tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
+)
+def memory_stats(ctx: Context, argv: list[bytes]) -> bytes:
+    return _stats_reply(ctx.server.memory_stats(), ctx.proto)
+
+
+_DOCTOR_EMPTY = (
+    "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in "
+    "these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and "
+    "I will be back to our programming as soon as I finished rebooting."
+)
+_DOCTOR_FINE = (
+    "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
+)
+
+
+@command(
+    "doctor",
+    2,
+    Flag(0),
+    group="server",
+    summary="Outputs memory problems report",
+    since="4.0.0",
+    parent="memory",
+    tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
+)
+def memory_doctor(ctx: Context, argv: list[bytes]) -> bytes:
+    """Redis's checks that mean something here: an empty instance, a peak far above use, maxmemory nearly reached."""
+    stats = dict(ctx.server.memory_stats())
+    used = int(stats["total.allocated"])
+    if used < 5 * 1024 * 1024:
+        return encoder.verbatim(_DOCTOR_EMPTY.encode(), ctx.proto)
+    problems = []
+    if stats["peak.allocated"] > used * 3 // 2:
+        problems.append(
+            " * Peak memory: In the past this instance used more than 150% the memory that is currently "
+            "using. The allocator is normally not able to release memory after a peak, so you can expect "
+            "to see a big fragmentation ratio."
+        )
+    maxmemory = ctx.config.maxmemory
+    if maxmemory and used > maxmemory * 9 // 10 and ctx.config.maxmemory_policy == "noeviction":
+        problems.append(
+            " * Memory limit: used memory is above 90% of maxmemory under the noeviction policy: writes "
+            "will soon be refused with OOM. Consider an eviction policy or a higher maxmemory."
+        )
+    if not problems:
+        return encoder.verbatim(_DOCTOR_FINE.encode(), ctx.proto)
+    text = "Sam, I detected a few issues in this instance memory implementation:\n\n" + "\n\n".join(problems)
+    return encoder.verbatim(text.encode(), ctx.proto)
 
 
 @command(

@@ -73,12 +73,24 @@ class Waiter:
 
 
 class BlockingRegistry:
-    __slots__ = ("_table", "_stream", "_errors", "_by_key", "_waiters", "ready", "_serving", "on_unblocked")
+    __slots__ = (
+        "_table",
+        "_stream",
+        "_errors",
+        "_by_key",
+        "_waiters",
+        "ready",
+        "_serving",
+        "on_unblocked",
+        "on_published",
+    )
 
     def __init__(self, table: CommandTable, stream: EffectStream, errors: ErrorCounter) -> None:
         self._table = table
         self._stream = stream
         self._errors = errors
+        # The engine's memory accounting for what a served client wrote (Engine._remeasure).
+        self.on_published: Callable[[int, list[list[bytes]]], None] | None = None
         # Waiters per key in blocking order; a dict is an ordered set with O(1) removal.
         self._by_key: dict[Slot, dict[Waiter, None]] = {}
         self._waiters: dict[Waiter, None] = {}
@@ -230,6 +242,8 @@ class BlockingRegistry:
             effects = ctx.effects
             ctx.effects = []
             self._stream.publish(ctx.db.index, effects)
+            if self.on_published is not None:
+                self.on_published(ctx.db.index, effects)
         deliver = self.on_unblocked
         if deliver is not None:
             deliver(ctx, reply)

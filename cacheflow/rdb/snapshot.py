@@ -228,6 +228,7 @@ def install_snapshot(keyspace: Keyspace, staged: "Staged", report: LoadReport) -
             at = getattr(value, "next_expiry", None)
             if at is not None and at < 1 << 63:
                 db.schedule_field_expiry(key, at)
+        db.recount()
         report.keys_per_db[index] = len(values)
 
 

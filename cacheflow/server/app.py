@@ -34,6 +34,7 @@ from cacheflow.resp.parser import Limits
 from cacheflow.server import logging_setup
 from cacheflow.server.connection import Connection
 from cacheflow.store.clock import SystemClock
+from cacheflow.store.eviction import eviction_time_limit_us
 from cacheflow.store.keyspace import Keyspace
 
 log = logging.getLogger("cacheflow")
@@ -45,6 +46,16 @@ _EXPIRE_ACCEPTABLE_STALE: Final = 10  # percent
 _FIELD_EXPIRE_LIMIT: Final = 1000  # hash fields reclaimed per database per cron run
 _METRIC_SAMPLES: Final = 16  # as Redis: instantaneous metrics average 16 samples taken every 100 ms
 _METRIC_PERIOD_MS: Final = 100
+_MEMORY_PARAMS: Final = frozenset(
+    {
+        "maxmemory",
+        "maxmemory-policy",
+        "maxmemory-samples",
+        "maxmemory-eviction-tenacity",
+        "lfu-log-factor",
+        "lfu-decay-time",
+    }
+)
 _PROTECTED_MODE_DENIED: Final = (
     b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set "
     b"for the default user. In this mode connections are only accepted from the loopback interface. "
@@ -115,6 +126,8 @@ class Server:
         # (ms, commands, net in, net out) every ~100 ms, for INFO's instantaneous_* fields.
         self._metric_samples: collections.deque[tuple[int, int, int, int]] = collections.deque(maxlen=_METRIC_SAMPLES)
         self._apply_output_limits()
+        self._apply_memory_config()
+        self.used_memory_startup = _rss_bytes()
         # Replies pass through reply_gate while it is set (the AOF holds them until their
         # write is fsynced under appendfsync always); see Connection._send.
         self.reply_gate: Any = None
@@ -456,7 +469,11 @@ class Server:
     def _cron(self) -> None:
         try:
             self.cached_ms = self.clock.now_ms()
+            self.keyspace.refresh_lru_clock()
+            self.keyspace.used_memory()  # settles re-measurements deferred since the last run (Database.settle)
             self._active_expire()
+            if self.engine.evicting:  # an eviction run that stopped at its time limit goes on
+                self.engine.evict()
             self._client_timeouts()
             if self.paused_until and self.cached_ms >= self.paused_until:
                 self.unpause_clients()
@@ -585,6 +602,17 @@ class Server:
             self.durability.set_appendonly(self.config.appendonly)
         if "save" in changed or "stop-writes-on-bgsave-error" in changed:
             self._refresh_disk_gate()
+        if changed.keys() & _MEMORY_PARAMS:
+            self._apply_memory_config()
+
+    def _apply_memory_config(self) -> None:
+        """maxmemory and the eviction policy's knobs, as the engine and the keyspace's Evictor use them."""
+        c = self.config
+        self.engine.memory_limit = c.maxmemory
+        self.engine.eviction_time_limit_ns = eviction_time_limit_us(c.maxmemory_eviction_tenacity) * 1000
+        self.keyspace.evictor.configure(
+            c.maxmemory_policy, c.maxmemory_samples, c.lfu_log_factor, c.lfu_decay_time, c.maxmemory_eviction_tenacity
+        )
 
     def _rebind_now(self, port_only: bool) -> None:
         """Listen on the configured addresses instead of the current ones, as Redis's changeBindAddr.
@@ -725,25 +753,84 @@ class Server:
             "clients_in_timeout_table": self.engine.blocking.timeout_count,
         }
 
+    def used_memory(self) -> int:
+        """What maxmemory is compared with: the dataset estimate plus the eviction policy's own structures.
+
+        The interpreter's own baseline (used_memory_startup, tens of MB of
+        code and modules) is not counted, or no small maxmemory could ever
+        be met; used_memory_rss is the process's real resident size.
+        """
+        return self.keyspace.used_memory() + self.keyspace.evictor.memory_usage()
+
     def info_memory(self) -> dict[str, Any]:
         rss = _rss_bytes()
-        self.used_memory_peak = peak = max(self.used_memory_peak, rss)
+        dataset = self.keyspace.used_memory()
+        used = dataset + self.keyspace.evictor.memory_usage()
+        self.used_memory_peak = peak = max(self.used_memory_peak, used)
         total = _total_system_memory()
+        maxmemory = self.config.maxmemory
         return {
-            "used_memory": rss,
-            "used_memory_human": _human(rss),
+            "used_memory": used,
+            "used_memory_human": _human(used),
             "used_memory_rss": rss,
             "used_memory_rss_human": _human(rss),
             "used_memory_peak": peak,
             "used_memory_peak_human": _human(peak),
-            "used_memory_peak_perc": f"{rss * 100 / peak:.2f}%" if peak else "0.00%",
+            "used_memory_peak_perc": f"{used * 100 / peak:.2f}%" if peak else "100.00%",
+            "used_memory_overhead": used - dataset,
+            "used_memory_startup": self.used_memory_startup,
+            "used_memory_dataset": dataset,
+            "used_memory_dataset_perc": f"{dataset * 100 / used:.2f}%" if used else "100.00%",
             "total_system_memory": total,
             "total_system_memory_human": _human(total),
-            "maxmemory": self.config.maxmemory,
-            "maxmemory_human": _human(self.config.maxmemory),
+            "maxmemory": maxmemory,
+            "maxmemory_human": _human(maxmemory),
             "maxmemory_policy": self.config.maxmemory_policy,
+            "mem_fragmentation_ratio": f"{rss / used:.2f}" if used else "0.00",
+            "mem_fragmentation_bytes": rss - used,
             "mem_allocator": "pymalloc",
         }
+
+    def memory_stats(self) -> list[tuple[str, Any]]:
+        """MEMORY STATS: Redis's fields that have a meaning here, from the same estimates as INFO."""
+        info = self.info_memory()
+        used = info["used_memory"]
+        dataset = info["used_memory_dataset"]
+        keys = sum(len(db) for db in self.keyspace.dbs)
+        out: list[tuple[str, Any]] = [
+            ("peak.allocated", info["used_memory_peak"]),
+            ("total.allocated", used),
+            ("startup.allocated", self.used_memory_startup),
+            ("replication.backlog", 0),
+            ("clients.slaves", 0),
+            ("clients.normal", sum(c.output_buffer_size() + c.query_buffer_size() for c in self.connections.values())),
+            ("cluster.links", 0),
+            ("aof.buffer", 0),
+            ("lua.caches", 0),
+            ("functions.caches", 0),
+        ]
+        for db in self.keyspace.dbs:
+            if db.data:
+                out.append(
+                    (
+                        f"db.{db.index}",
+                        [
+                            ("overhead.hashtable.main", sys.getsizeof(db.data)),
+                            ("overhead.hashtable.expires", sys.getsizeof(db.expires)),
+                        ],
+                    )
+                )
+        out += [
+            ("overhead.total", used - dataset),
+            ("keys.count", keys),
+            ("keys.bytes-per-key", dataset // keys if keys else 0),
+            ("dataset.bytes", dataset),
+            ("dataset.percentage", dataset * 100.0 / used if used else 0.0),
+            ("peak.percentage", used * 100.0 / info["used_memory_peak"] if info["used_memory_peak"] else 100.0),
+            ("fragmentation", info["used_memory_rss"] / used if used else 0.0),
+            ("fragmentation.bytes", info["used_memory_rss"] - used),
+        ]
+        return out
 
     def info_stats(self) -> dict[str, Any]:
         ks = self.keyspace.stats
@@ -767,7 +854,7 @@ class Server:
             "expired_keys": ks.expired_keys,
             "expired_stale_perc": "%.2f" % ks.expired_stale_perc,
             "expire_cycle_cpu_milliseconds": ks.expire_cycle_time_used_ms,
-            "evicted_keys": 0,
+            "evicted_keys": self.keyspace.evictor.evicted_keys,
             "evicted_clients": 0,
             "keyspace_hits": self.keyspace.hits,
             "keyspace_misses": self.keyspace.misses,
@@ -783,6 +870,7 @@ class Server:
     def reset_stats(self) -> None:
         self.stats.reset()
         self.keyspace.reset_stats()
+        self.keyspace.evictor.evicted_keys = 0
         self.engine.errors.reset()
         for cmd in TABLE:
             cmd.reset_stats()

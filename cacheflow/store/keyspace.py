@@ -12,6 +12,15 @@ Invariants:
   deletion is reported to ``Keyspace.on_expired`` so that the engine can emit a
   ``DEL`` write effect.
 - Time is read only through the injected clock.
+- ``used`` is the estimated bytes of the database's keys (store/memory.py's
+  model): every write primitive here adjusts it.  A ``bytes`` value is costed
+  from its length; any other value (a collection, a ``bytearray``) has its
+  accounted cost in ``costs``, refreshed by ``settle`` after commands changed it
+  in place (``touch_written`` marks it ``dirty``).  So ``used`` always equals the
+  sum of what was last accounted per key, and deleting a key subtracts exactly
+  what it added.
+- ``access`` (key -> LRU clock or packed LFU counter) exists only while an LRU
+  or LFU eviction policy is selected (store/eviction.py says why).
 - Hashes with per-field TTLs are scheduled in ``field_expiry`` (key -> the
   time its hash's earliest field TTL passes); the active cycle's
   ``expire_fields_step`` reclaims their expired fields and reports them to
@@ -20,16 +29,55 @@ Invariants:
 
 import heapq
 import random
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sized
 from typing import Final
 
 from cacheflow.store.clock import Clock
+from cacheflow.store.eviction import TRACK_LFU, TRACK_LRU, TRACK_NONE, TRACK_TINYLFU, Evictor
 from cacheflow.store.glob import compile_glob
 
 # How many SCAN iterations may be in flight at once before the oldest is forgotten.
 SCAN_SNAPSHOTS: Final = 64
 _SCAN_POSITION_BITS: Final = 32
+
+# The memory model (store/memory.py): one slot of a database dict, averaged over a resize cycle,
+# a bytes object's header, the int holding an expiry time, pymalloc's 8-byte rounding.
+DICT_ENTRY_BYTES: Final = 42
+BYTES_HEADER: Final = 33
+TTL_BYTES: Final = DICT_ENTRY_BYTES + 32
+# A value that is not plain bytes also has its cost in Database.costs: that entry and its int.
+COSTS_ENTRY_BYTES: Final = DICT_ENTRY_BYTES + 32
+# A collection is measured with this many sampled elements, as MEMORY USAGE's default.
+MEASURE_SAMPLES: Final = 5
+
+
+def bytes_cost(b: bytes) -> int:
+    """What a bytes object occupies: header plus length, rounded up to pymalloc's 8 bytes."""
+    return (len(b) + BYTES_HEADER + 7) & ~7
+
+
+def key_cost(key: bytes) -> int:
+    """A key's own cost, besides its value: the key object and its dict slot."""
+    return ((len(key) + BYTES_HEADER + 7) & ~7) + DICT_ENTRY_BYTES
+
+
+def value_cost(value: object) -> int:
+    """The accounted cost of a value: exact for strings, sampled for collections (``accounted_size`` when
+    a type defines it, else ``memory_usage``), plus its entry in ``Database.costs``."""
+    cls = type(value)
+    if cls is bytes:
+        return (len(value) + BYTES_HEADER + 7) & ~7  # type: ignore[arg-type]
+    if cls is bytearray:
+        return sys.getsizeof(value) + 16 + COSTS_ENTRY_BYTES
+    accounted = getattr(value, "accounted_size", None)
+    if accounted is not None:
+        return int(accounted()) + COSTS_ENTRY_BYTES
+    measure = getattr(value, "memory_usage", None)
+    if measure is not None:
+        return int(measure(MEASURE_SAMPLES)) + COSTS_ENTRY_BYTES
+    return sys.getsizeof(value) + COSTS_ENTRY_BYTES
 
 
 def value_type(value: object) -> bytes:
@@ -71,6 +119,11 @@ class Database:
         "_expire_walk",
         "field_expiry",
         "_field_heap",
+        "used",
+        "costs",
+        "access",
+        "tracking",
+        "dirty",
     )
 
     def __init__(self, index: int, keyspace: "Keyspace") -> None:
@@ -87,6 +140,11 @@ class Database:
         # entries are live only while they match field_expiry (older ones are skipped).
         self.field_expiry: dict[bytes, int] = {}
         self._field_heap: list[tuple[int, bytes]] = []
+        self.used = 0
+        self.costs: dict[bytes, int] = {}
+        self.dirty: set[bytes] = set()  # keys whose collections changed in place since the last settle()
+        self.access: dict[bytes, int] | None = None
+        self.tracking = False  # whether reads must be reported to the eviction policy (Keyspace.set_tracking)
 
     def __len__(self) -> int:
         return len(self.data)
@@ -105,6 +163,13 @@ class Database:
 
     def lookup_read(self, key: bytes) -> object | None:
         """Like lookup, counting a keyspace hit or miss as Redis's read lookups do."""
+        value = self.lookup_read_notouch(key)
+        if self._ks.tracking:
+            self._touch(key, value is not None)
+        return value
+
+    def lookup_read_notouch(self, key: bytes) -> object | None:
+        """A read lookup that leaves access data alone (Redis's LOOKUP_NOTOUCH: TYPE, TTL, EXISTS, OBJECT)."""
         value = self.data.get(key)
         if value is not None and self.expires:
             at = self.expires.get(key)
@@ -117,6 +182,81 @@ class Database:
             self.hits += 1
         return value
 
+    def _touch(self, key: bytes, hit: bool) -> None:
+        """Record an access for the eviction policy (only called while one tracks accesses)."""
+        ks = self._ks
+        tracking = ks.tracking
+        access = self.access
+        if tracking == TRACK_LRU:
+            if hit and access is not None:
+                access[key] = ks.lru_clock
+        elif tracking == TRACK_LFU:
+            if hit and access is not None:
+                ks.evictor.lfu_touch(access, key)
+        elif tracking == TRACK_TINYLFU:
+            tiny = ks.evictor.tinylfu
+            if tiny is not None:
+                tiny.record_access(key)
+
+    def _created(self, key: bytes) -> None:
+        """A new key, for the eviction policy's bookkeeping."""
+        ks = self._ks
+        tracking = ks.tracking
+        access = self.access
+        if tracking == TRACK_LRU:
+            if access is not None:
+                access[key] = ks.lru_clock
+        elif tracking == TRACK_LFU:
+            if access is not None:
+                ks.evictor.lfu_new(access, key)
+        elif tracking == TRACK_TINYLFU:
+            tiny = ks.evictor.tinylfu
+            if tiny is not None:
+                tiny.on_insert(key)
+
+    def touch_written(self, key: bytes) -> None:
+        """A command changed ``key``: a collection's cost is re-measured at the next ``settle``; it counts as accessed.
+
+        Deferring the measure keeps a pipeline of writes to one big collection
+        at one measurement, instead of one per command.
+        """
+        value = self.data.get(key)
+        if value is None:
+            return
+        if type(value) is not bytes:
+            self.dirty.add(key)
+            if self._ks.tracking:
+                self._touch(key, True)
+
+    def settle(self) -> None:
+        """Re-measure the collections changed in place since the last call, so ``used`` is current."""
+        dirty = self.dirty
+        self.dirty = set()
+        data = self.data
+        costs = self.costs
+        for key in dirty:
+            value = data.get(key)
+            if value is None or type(value) is bytes:
+                continue
+            cost = value_cost(value)
+            self.used += cost - costs.get(key, 0)
+            costs[key] = cost
+
+    def _gone(self, key: bytes, value: object, had_ttl: bool) -> None:
+        """Account for ``key`` (holding ``value``) having left the database."""
+        if type(value) is bytes:
+            self.used -= key_cost(key) + bytes_cost(value)  # type: ignore[arg-type]
+        else:
+            self.used -= key_cost(key) + self.costs.pop(key, 0)
+        if had_ttl:
+            self.used -= TTL_BYTES
+        if self._ks.tracking:
+            if self.access is not None:
+                self.access.pop(key, None)
+            tiny = self._ks.evictor.tinylfu
+            if tiny is not None:
+                tiny.on_delete(key)
+
     def exists(self, key: bytes) -> bool:
         return self.lookup(key) is not None
 
@@ -128,24 +268,51 @@ class Database:
 
     def set(self, key: bytes, value: object, expire_at: int | None = None) -> None:
         """Store ``value``, replacing any TTL with ``expire_at`` (None: persistent)."""
-        self.data[key] = value
+        self.set_keep_ttl(key, value)
+        expires = self.expires
         if expire_at is None:
-            if self.expires:
-                self.expires.pop(key, None)
+            if expires and expires.pop(key, None) is not None:
+                self.used -= TTL_BYTES
         else:
-            self.expires[key] = expire_at
+            if key not in expires:
+                self.used += TTL_BYTES
+            expires[key] = expire_at
 
     def set_keep_ttl(self, key: bytes, value: object) -> None:
-        self.data[key] = value
+        data = self.data
+        old = data.get(key)
+        data[key] = value
+        if old is None:
+            self.used += key_cost(key)
+            if self._ks.tracking:
+                self._created(key)
+        else:
+            if type(old) is bytes:
+                self.used -= bytes_cost(old)  # type: ignore[arg-type]
+            else:
+                self.used -= self.costs.pop(key, 0)
+            if self._ks.tracking:
+                self._touch(key, True)
+        if type(value) is bytes:
+            self.used += bytes_cost(value)  # type: ignore[arg-type]
+        else:
+            cost = value_cost(value)
+            self.costs[key] = cost
+            self.used += cost
 
     def delete(self, key: bytes) -> bool:
         """Remove a live key; True when something was removed."""
-        if self.lookup(key) is None:
+        value = self.lookup(key)
+        if value is None:
             return False
-        del self.data[key]
-        if self.expires:
-            self.expires.pop(key, None)
+        self.remove(key, value)
         return True
+
+    def remove(self, key: bytes, value: object) -> None:
+        """Remove ``key``, known to be live and to hold ``value``."""
+        del self.data[key]
+        expires = self.expires
+        self._gone(key, value, bool(expires) and expires.pop(key, None) is not None)
 
     def delete_if_empty(self, key: bytes, value: Sized) -> bool:
         """Delete ``key`` when ``value``, the collection a command just shrank there, is empty; True if so.
@@ -155,30 +322,54 @@ class Database:
         """
         if len(value):
             return False
-        del self.data[key]
-        if self.expires:
-            self.expires.pop(key, None)
+        self.remove(key, value)
         return True
 
     def pop(self, key: bytes) -> object | None:
         """Remove and return a live key's value."""
         value = self.lookup(key)
         if value is not None:
-            del self.data[key]
-            if self.expires:
-                self.expires.pop(key, None)
+            self.remove(key, value)
         return value
 
     def set_expire(self, key: bytes, at_ms: int) -> None:
+        if key not in self.expires:
+            self.used += TTL_BYTES
         self.expires[key] = at_ms
 
     def persist(self, key: bytes) -> bool:
-        return self.expires.pop(key, None) is not None
+        if self.expires.pop(key, None) is None:
+            return False
+        self.used -= TTL_BYTES
+        return True
+
+    def recount(self) -> None:
+        """Account for the whole database from scratch (after a dataset was put in place wholesale)."""
+        costs: dict[bytes, int] = {}
+        used = TTL_BYTES * len(self.expires)
+        for key, value in self.data.items():
+            used += key_cost(key)
+            if type(value) is bytes:
+                used += bytes_cost(value)  # type: ignore[arg-type]
+            else:
+                cost = value_cost(value)
+                costs[key] = cost
+                used += cost
+        self.used = used
+        self.costs = costs
+        self.dirty = set()
+        if self.access is not None:
+            self.access = {}
 
     def clear(self) -> int:
         removed = len(self.data)
         self.data = {}
         self.expires = {}
+        self.used = 0
+        self.costs = {}
+        self.dirty = set()
+        if self.access is not None:
+            self.access = {}
         self._random_pool = []
         self._expire_walk = None
         self.field_expiry = {}
@@ -188,7 +379,7 @@ class Database:
     # -- expiry --------------------------------------------------------------
 
     def _expire(self, key: bytes) -> None:
-        del self.data[key]
+        self._gone(key, self.data.pop(key), True)
         del self.expires[key]
         self._ks.stats.expired_keys += 1
         listener = self._ks.on_expired
@@ -280,9 +471,7 @@ class Database:
                 if listener is not None:
                     listener(self.index, key, fields)
                 if not len(value):  # type: ignore[arg-type]
-                    del self.data[key]
-                    if key_at is not None:
-                        del self.expires[key]
+                    self.remove(key, value)
                     continue
             next_at: int = getattr(value, "next_expiry", 1 << 63)
             if next_at < 1 << 63:
@@ -325,7 +514,19 @@ class Database:
 class Keyspace:
     """All databases plus the shared clock, statistics and expiry listener."""
 
-    __slots__ = ("dbs", "clock", "stats", "on_expired", "on_fields_expired", "rng", "_scans", "_next_scan_id")
+    __slots__ = (
+        "dbs",
+        "clock",
+        "stats",
+        "on_expired",
+        "on_fields_expired",
+        "rng",
+        "_scans",
+        "_next_scan_id",
+        "tracking",
+        "lru_clock",
+        "evictor",
+    )
 
     def __init__(self, databases: int, clock: Clock, seed: int | None = None) -> None:
         self.clock = clock
@@ -337,6 +538,37 @@ class Keyspace:
         self.dbs = [Database(i, self) for i in range(databases)]
         self._scans: OrderedDict[int, list[bytes]] = OrderedDict()
         self._next_scan_id = 1
+        # Which per-access bookkeeping the eviction policy needs (store/eviction.py TRACK_*).
+        self.tracking = TRACK_NONE
+        # Seconds, refreshed by the server's cron (refresh_lru_clock): one shared int per second,
+        # so LRU tracking costs a dict slot per key and no int object.
+        self.lru_clock = clock.now_ms() // 1000
+        self.evictor = Evictor(self)
+
+    def refresh_lru_clock(self) -> None:
+        self.lru_clock = self.clock.now_ms() // 1000
+
+    def set_tracking(self, tracking: int) -> None:
+        """Start (or stop) per-key access data; keys present now count as accessed now."""
+        self.tracking = tracking
+        self.refresh_lru_clock()
+        for db in self.dbs:
+            db.tracking = tracking != TRACK_NONE
+            if tracking in (TRACK_LRU, TRACK_LFU):
+                db.access = {}
+                for key in db.data:
+                    db._created(key)
+            else:
+                db.access = None
+
+    def used_memory(self) -> int:
+        """The estimated bytes of the whole dataset (every database's ``used``)."""
+        total = 0
+        for db in self.dbs:
+            if db.dirty:
+                db.settle()
+            total += db.used
+        return total
 
     @property
     def hits(self) -> int:
@@ -359,6 +591,10 @@ class Keyspace:
         da._expire_walk = db._expire_walk = None
         da.field_expiry, db.field_expiry = db.field_expiry, da.field_expiry
         da._field_heap, db._field_heap = db._field_heap, da._field_heap
+        da.used, db.used = db.used, da.used
+        da.costs, db.costs = db.costs, da.costs
+        da.dirty, db.dirty = db.dirty, da.dirty
+        da.access, db.access = db.access, da.access
 
     def scan(
         self,

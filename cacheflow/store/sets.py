@@ -99,6 +99,10 @@ def _cap(max_intset: int) -> int:
     return max_intset if max_intset < _INTSET_HARD_LIMIT else _INTSET_HARD_LIMIT
 
 
+_INT_BYTES: Final = 32  # an int object under pymalloc
+_CACHED_INTS: Final = 257
+
+
 class _Table(dict[bytes, int]):
     """A hashtable set's members mapped to their index in ``order``; one object, so a set needs two slots."""
 
@@ -163,7 +167,13 @@ class SetValue:
             return total + sys.getsizeof(self._ints)
         items = table.order
         total += sys.getsizeof(table) + sys.getsizeof(items)
+        # The table's own attribute dict (compiled builds give a dict subclass one despite
+        # __slots__), and the index ints it maps members to (CPython caches those below 257).
+        attrs = getattr(table, "__dict__", None)
+        if attrs is not None:
+            total += sys.getsizeof(attrs)
         n = len(items)
+        total += _INT_BYTES * max(0, n - _CACHED_INTS)
         if n:
             k = n if samples <= 0 or samples >= n else samples
             sampled = sum(sys.getsizeof(items[i]) for i in range(k))

@@ -312,7 +312,7 @@ def test_object(pair: tuple[redis.Redis, redis.Redis]) -> None:
 
 def test_object_idletime_is_an_explicit_error(r: redis.Redis) -> None:
     r.set("k", "v")
-    with pytest.raises(redis.ResponseError, match="OBJECT IDLETIME is not available"):
+    with pytest.raises(redis.ResponseError, match="OBJECT IDLETIME needs an LRU maxmemory-policy"):
         r.execute_command("OBJECT", "IDLETIME", "k")
 
 

@@ -467,7 +467,7 @@ def test_object_freq_and_idletime_are_clear_errors(h: Harness, c: Context) -> No
         "switching between policies at runtime LRU and LFU data will take some time to adjust."
     )
     error = h.run(c, "OBJECT", "IDLETIME", "k")
-    assert error.startswith("ERR OBJECT IDLETIME is not available")
+    assert error.startswith("ERR OBJECT IDLETIME needs an LRU maxmemory-policy")
 
 
 def test_object_help_and_dispatch_errors(h: Harness, c: Context) -> None:

@@ -1,0 +1,186 @@
+"""Eviction policies on small crafted keyspaces with a manual clock (store/eviction.py), and the
+running memory estimate (Database.used) kept by the write primitives."""
+
+import pytest
+
+from cacheflow.store.clock import ManualClock
+from cacheflow.store.eviction import (
+    LFU_INIT_VAL,
+    TRACK_LFU,
+    TRACK_LRU,
+    TRACK_NONE,
+    eviction_time_limit_us,
+    lfu_decayed,
+    lfu_log_incr,
+)
+from cacheflow.store.hashes import Hash
+from cacheflow.store.keyspace import Keyspace
+
+
+def keyspace(policy: str, samples: int = 10) -> tuple[Keyspace, ManualClock]:
+    clock = ManualClock()
+    ks = Keyspace(4, clock, seed=7)
+    ks.evictor.configure(policy, samples, 10, 1, 10)
+    return ks, clock
+
+
+def evict_order(ks: Keyspace, n: int) -> list[bytes]:
+    out = []
+    for _ in range(n):
+        found = ks.evictor.victim()
+        assert found is not None
+        db, key = found
+        db.remove(key, db.data[key])
+        out.append(key)
+    return out
+
+
+def test_allkeys_lru_evicts_the_least_recently_used_first() -> None:
+    ks, clock = keyspace("allkeys-lru")
+    db = ks.dbs[0]
+    for i in range(6):
+        db.set(b"k%d" % i, b"v")
+        clock.advance(10_000)
+        ks.refresh_lru_clock()
+    db.lookup_read(b"k0")  # k0 becomes the most recent
+    assert evict_order(ks, 5) == [b"k1", b"k2", b"k3", b"k4", b"k5"]
+    assert list(db.data) == [b"k0"]
+
+
+def test_lru_idle_time_and_notouch_lookups() -> None:
+    ks, clock = keyspace("allkeys-lru")
+    db = ks.dbs[0]
+    db.set(b"a", b"1")
+    clock.advance(5_000)
+    ks.refresh_lru_clock()
+    db.lookup_read_notouch(b"a")  # TYPE, TTL, OBJECT: no touch
+    assert ks.evictor.idle_seconds(db, b"a") == 5
+    db.lookup_read(b"a")
+    assert ks.evictor.idle_seconds(db, b"a") == 0
+
+
+def test_volatile_policies_never_evict_keys_without_ttl() -> None:
+    for policy in ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"):
+        ks, clock = keyspace(policy)
+        db = ks.dbs[0]
+        for i in range(5):
+            db.set(b"plain%d" % i, b"v")
+        db.set(b"t1", b"v", clock.ms + 50_000)
+        db.set(b"t2", b"v", clock.ms + 10_000)
+        evicted = evict_order(ks, 2)
+        assert sorted(evicted) == [b"t1", b"t2"], policy
+        assert ks.evictor.victim() is None, policy  # nothing volatile is left
+        assert len(db) == 5
+
+
+def test_volatile_ttl_evicts_the_soonest_expiring_first() -> None:
+    ks, clock = keyspace("volatile-ttl")
+    db = ks.dbs[1]
+    for i, ttl in enumerate([30, 10, 50, 20, 40]):
+        db.set(b"k%d" % i, b"v", clock.ms + ttl * 1000)
+    assert evict_order(ks, 5) == [b"k1", b"k3", b"k0", b"k4", b"k2"]
+
+
+def test_allkeys_lfu_evicts_the_least_frequently_used() -> None:
+    ks, _clock = keyspace("allkeys-lfu")
+    db = ks.dbs[0]
+    for i in range(4):
+        db.set(b"k%d" % i, b"v")
+    for i in range(4):
+        for _ in range(200 * i):  # k3 most often, k0 never read
+            db.lookup_read(b"k%d" % i)
+    freqs = [ks.evictor.frequency(db, b"k%d" % i) for i in range(4)]
+    assert freqs[0] == LFU_INIT_VAL and freqs == sorted(freqs) and freqs[3] > freqs[1]
+    assert evict_order(ks, 3) == [b"k0", b"k1", b"k2"]
+
+
+def test_lfu_counter_math_matches_redis() -> None:
+    assert lfu_log_incr(255, 10, 0.0) == 255
+    assert lfu_log_incr(3, 10, 0.99) == 4  # below LFU_INIT_VAL it always grows
+    assert lfu_log_incr(15, 10, 0.5) == 15  # p = 1/101
+    assert lfu_log_incr(15, 10, 0.005) == 16
+    packed = (100 << 8) | 20
+    assert lfu_decayed(packed, 100, 1) == 20
+    assert lfu_decayed(packed, 105, 1) == 15
+    assert lfu_decayed(packed, 105, 2) == 18
+    assert lfu_decayed(packed, 200, 1) == 0
+    assert lfu_decayed(packed, 105, 0) == 20
+    assert lfu_decayed((65530 << 8) | 20, 4, 1) == 11  # the 16-bit minute clock wrapped
+
+
+def test_lfu_counters_decay_with_time() -> None:
+    ks, clock = keyspace("allkeys-lfu")
+    db = ks.dbs[0]
+    db.set(b"k", b"v")
+    for _ in range(100):
+        db.lookup_read(b"k")
+    before = ks.evictor.frequency(db, b"k")
+    clock.advance(3 * 60_000)
+    ks.refresh_lru_clock()
+    assert ks.evictor.frequency(db, b"k") == max(0, before - 3)
+
+
+def test_random_and_noeviction() -> None:
+    ks, _ = keyspace("noeviction")
+    ks.dbs[0].set(b"k", b"v")
+    assert ks.evictor.victim() is None
+    ks, _ = keyspace("allkeys-random")
+    for i in range(20):
+        ks.dbs[i % 2].set(b"k%d" % i, b"v")
+    seen = set(evict_order(ks, 20))
+    assert len(seen) == 20 and not ks.dbs[0].data and not ks.dbs[1].data
+
+
+def test_tracking_exists_only_under_lru_and_lfu() -> None:
+    ks, _ = keyspace("allkeys-lru")
+    ks.dbs[0].set(b"k", b"v")
+    assert ks.tracking == TRACK_LRU and ks.dbs[0].access == {b"k": ks.lru_clock}
+    ks.evictor.configure("allkeys-lfu", 5, 10, 1, 10)
+    assert ks.tracking == TRACK_LFU and ks.dbs[0].access is not None and b"k" in ks.dbs[0].access
+    ks.evictor.configure("allkeys-random", 5, 10, 1, 10)
+    assert ks.tracking == TRACK_NONE and ks.dbs[0].access is None
+
+
+def test_eviction_time_limit_follows_tenacity() -> None:
+    assert eviction_time_limit_us(0) == 0
+    assert eviction_time_limit_us(10) == 500
+    assert eviction_time_limit_us(11) == 575
+    assert eviction_time_limit_us(100) > 10**15
+
+
+def recount_of(ks: Keyspace, index: int) -> int:
+    db = ks.dbs[index]
+    kept = db.used
+    db.recount()
+    fresh = db.used
+    db.used = kept
+    return fresh
+
+
+@pytest.mark.parametrize("policy", ["noeviction", "allkeys-lru"])
+def test_running_estimate_equals_a_recount_after_every_kind_of_write(policy: str) -> None:
+    ks, clock = keyspace(policy)
+    db = ks.dbs[0]
+    assert db.used == 0
+    db.set(b"a", b"x" * 100)
+    db.set(b"a", b"y" * 10)  # replaced
+    db.set(b"b", b"v", clock.ms + 1000)  # with a TTL
+    db.set_expire(b"a", clock.ms + 5000)
+    db.persist(b"a")
+    db.set_keep_ttl(b"b", b"longer value")
+    h = Hash()
+    db.set(b"h", h)
+    h.set(b"f", b"v" * 50, 128, 64)  # in place: the engine re-measures after the command
+    db.touch_written(b"h")
+    db.settle()
+    assert db.used == recount_of(ks, 0)
+    db.delete(b"a")
+    db.pop(b"h")
+    clock.advance(2000)
+    assert db.lookup(b"b") is None  # expired lazily
+    assert db.used == 0
+    db.set(b"x", b"1")
+    ks.swap(0, 1)
+    assert ks.dbs[0].used == 0 and ks.dbs[1].used == recount_of(ks, 1)
+    ks.dbs[1].clear()
+    assert ks.used_memory() == 0
