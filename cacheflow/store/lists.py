@@ -79,6 +79,12 @@ def _clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
     return start, stop
 
 
+def _allocated(element: bytes) -> int:
+    """An element's size as allocated: pymalloc rounds every object up to 8 bytes (bench/memory_estimate.py
+    found a big list of 17-byte elements 22% under its resident size without this)."""
+    return (sys.getsizeof(element) + 7) & ~7
+
+
 class ListValue:
     TYPE_NAME: ClassVar[bytes] = b"list"
     __slots__ = ("_blob", "_lens", "items")
@@ -112,8 +118,8 @@ class ListValue:
         total = own + sys.getsizeof(items)
         n = len(items)
         if not samples or samples >= n:
-            return total + sum(map(sys.getsizeof, items))
-        sampled = sum(map(sys.getsizeof, islice(items, samples)))
+            return total + sum(map(_allocated, items))
+        sampled = sum(map(_allocated, islice(items, samples)))
         return total + sampled * n // samples
 
     def copy(self) -> "ListValue":

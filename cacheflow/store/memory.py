@@ -15,6 +15,9 @@ The model counts what one key costs *this* process, in CPython's terms:
 - A TTL adds an entry in the ``expires`` dict (which shares the key object) and
   the int holding the expiry time.
 
+The running ``used_memory`` total (store/keyspace.py: ``key_cost``, ``value_cost``)
+applies the same model per write, with pymalloc's 8-byte rounding added.
+
 It is an estimate, as Redis's is: allocator rounding and shared objects are not
 modelled.  Values of other types may define ``memory_usage(samples)``, which is
 then used for the value part; anything else falls back to ``sys.getsizeof``.
@@ -22,7 +25,8 @@ then used for the value part; anything else falls back to ``sys.getsizeof``.
 
 import sys
 
-DICT_ENTRY_BYTES = 42
+from cacheflow.store.keyspace import DICT_ENTRY_BYTES
+
 # Redis stores strings of up to 44 bytes inline in their object header ("embstr").
 EMBSTR_LIMIT = 44
 _LONG_MAX_DIGITS = 20
