@@ -33,7 +33,15 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import servers
-from memory_types import PIPELINE_BATCH, _settled_rss, load_hashes, load_sets, load_sets_hashtable, load_zsets
+from memory_types import (
+    PIPELINE_BATCH,
+    _settled_rss,
+    load_hashes,
+    load_sets,
+    load_sets_hashtable,
+    load_zsets,
+    pipelined,
+)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TOLERANCE = 0.15
@@ -45,24 +53,14 @@ Loader = Callable[[redis.Redis, int], None]
 
 def load_strings(client: redis.Redis, count: int) -> None:
     """``count`` strings of 100 bytes each (raw encoding: longer than an embstr)."""
-    pipe = client.pipeline(transaction=False)
-    for i in range(count):
-        pipe.set(f"string:{i:08d}", f"{i:09d}".encode() * 11 + b"x")
-        if (i + 1) % PIPELINE_BATCH == 0:
-            pipe.execute()
-    pipe.execute()
+    pipelined(client, count, lambda pipe, i: pipe.set(f"string:{i:08d}", f"{i:09d}".encode() * 11 + b"x"))
     assert client.strlen(f"string:{count - 1:08d}") == 100
     assert client.object("encoding", "string:00000000") == b"raw"
 
 
 def load_lists(client: redis.Redis, count: int) -> None:
     """``count`` lists of 10 elements of 10 bytes each (one small blob per list in CacheFlow)."""
-    pipe = client.pipeline(transaction=False)
-    for i in range(count):
-        pipe.rpush(f"list:{i:08d}", *[f"v{i:07d}{j:02d}" for j in range(10)])
-        if (i + 1) % PIPELINE_BATCH == 0:
-            pipe.execute()
-    pipe.execute()
+    pipelined(client, count, lambda pipe, i: pipe.rpush(f"list:{i:08d}", *[f"v{i:07d}{j:02d}" for j in range(10)]))
     assert client.llen(f"list:{count - 1:08d}") == 10
     assert client.lindex("list:00000000", 3) == b"v000000003"
 

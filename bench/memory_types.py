@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -31,51 +32,49 @@ PIPELINE_BATCH = 1_000
 Loader = Callable[[redis.Redis, int], None]
 
 
-def load_hashes(client: redis.Redis, count: int) -> None:
-    """``count`` hashes of 10 fields: short field names, 10-byte values (all listpack-encoded)."""
+def pipelined(client: redis.Redis, count: int, queue: Callable[[Any, int], object]) -> None:
+    """Queue ``queue(pipe, i)`` for i in range(count), sending every PIPELINE_BATCH commands."""
     pipe = client.pipeline(transaction=False)
     for i in range(count):
-        mapping = {f"field{j}": f"v{i:09d}" for j in range(10)}
-        pipe.hset(f"hash:{i:08d}", mapping=mapping)
+        queue(pipe, i)
         if (i + 1) % PIPELINE_BATCH == 0:
             pipe.execute()
     pipe.execute()
+
+
+def load_hashes(client: redis.Redis, count: int) -> None:
+    """``count`` hashes of 10 fields: short field names, 10-byte values (all listpack-encoded)."""
+
+    def queue(pipe: Any, i: int) -> None:
+        mapping = {f"field{j}": f"v{i:09d}" for j in range(10)}
+        pipe.hset(f"hash:{i:08d}", mapping=mapping)
+
+    pipelined(client, count, queue)
     assert client.hlen(f"hash:{count - 1:08d}") == 10
     assert client.hget("hash:00000000", "field3") == b"v000000000"
 
 
 def load_sets(client: redis.Redis, count: int) -> None:
     """``count`` sets of 10 integer members, ids up to 10 * count (intset-encoded, 32-bit wide)."""
-    pipe = client.pipeline(transaction=False)
-    for i in range(count):
-        pipe.sadd(f"set:{i:08d}", *range(i * 10, i * 10 + 10))
-        if (i + 1) % PIPELINE_BATCH == 0:
-            pipe.execute()
-    pipe.execute()
+    pipelined(client, count, lambda pipe, i: pipe.sadd(f"set:{i:08d}", *range(i * 10, i * 10 + 10)))
     assert client.scard(f"set:{count - 1:08d}") == 10
     assert client.object("encoding", "set:00000000") == b"intset"
 
 
 def load_sets_hashtable(client: redis.Redis, count: int) -> None:
     """``count`` sets of 10 short string members (hashtable-encoded: Redis 7.0 has no listpack sets)."""
-    pipe = client.pipeline(transaction=False)
-    for i in range(count):
-        pipe.sadd(f"set:{i:08d}", *[f"member:{j}" for j in range(10)])
-        if (i + 1) % PIPELINE_BATCH == 0:
-            pipe.execute()
-    pipe.execute()
+    pipelined(client, count, lambda pipe, i: pipe.sadd(f"set:{i:08d}", *[f"member:{j}" for j in range(10)]))
     assert client.scard(f"set:{count - 1:08d}") == 10
     assert client.object("encoding", "set:00000000") == b"hashtable"
 
 
 def load_zsets(client: redis.Redis, count: int) -> None:
     """``count`` sorted sets of 10 short members with mixed integral and fractional scores (listpack)."""
-    pipe = client.pipeline(transaction=False)
-    for i in range(count):
-        pipe.zadd(f"zset:{i:08d}", {f"member:{j}": (i % 1000) + j * 1.5 for j in range(10)})
-        if (i + 1) % PIPELINE_BATCH == 0:
-            pipe.execute()
-    pipe.execute()
+    pipelined(
+        client,
+        count,
+        lambda pipe, i: pipe.zadd(f"zset:{i:08d}", {f"member:{j}": (i % 1000) + j * 1.5 for j in range(10)}),
+    )
     assert client.zcard(f"zset:{count - 1:08d}") == 10
     assert client.object("encoding", "zset:00000000") == b"listpack"
     assert client.zscore("zset:00000001", "member:3") == 5.5
