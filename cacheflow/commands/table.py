@@ -333,6 +333,9 @@ class Command:
     step: int = 0
     keys_fn: KeysFn | None = None
     touches: TouchesFn | None = None
+    # Its effects leave each key they name holding a whole new string, or nothing, so the
+    # keyspace's write primitives have accounted for its memory (the engine skips re-measuring).
+    whole_values: bool = False
     categories: tuple[str, ...] = ()
     group: str = "generic"
     summary: str = ""
@@ -470,6 +473,7 @@ class CommandTable:
         keys: tuple[int, int, int] = (0, 0, 0),
         keys_fn: KeysFn | None = None,
         touches: TouchesFn | None = None,
+        whole_values: bool = False,
         categories: tuple[str, ...] = (),
         group: str = "generic",
         summary: str = "",
@@ -511,6 +515,7 @@ class CommandTable:
                     step=keys[2],
                     keys_fn=keys_fn,
                     touches=touches,
+                    whole_values=whole_values,
                     categories=categories,
                     group=group,
                     summary=summary,

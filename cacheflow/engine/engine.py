@@ -13,7 +13,8 @@ each eviction as a ``DEL`` effect (an ``EvictionEffect``, so consumers can tell
 it from a client's DEL); a command flagged denyoom is refused with OOM when
 nothing more can be evicted.  After each batch of effects the keys they name
 that hold collections are marked for re-measuring (``Database.touch_written``),
-which keeps the running ``used_memory`` estimate true for in-place changes.  This
+which keeps the running ``used_memory`` estimate true for in-place changes
+(commands declared ``whole_values``, the commonest writes, are skipped).  This
 is the engine's own bookkeeping, called directly where it publishes (and by the
 blocking registry for served clients) rather than as a stream subscriber: a
 subscriber call cost about 400 instructions per write (callgrind).
@@ -117,7 +118,7 @@ class Engine:
             return  # only plain strings here, which the write primitives account for
         for argv in effects:
             cmd = self._lookup.get(argv[0]) or self.find(argv[0])
-            if cmd is None or cmd.touches is not None:
+            if cmd is None or cmd.touches is not None or cmd.whole_values:
                 continue
             first = cmd.first_key
             last = cmd.last_key
@@ -252,7 +253,8 @@ class Engine:
         ctx.last_command = cmd
         if ctx.effects:
             self.effects.publish(ctx.db.index, ctx.effects)
-            self._remeasure(ctx.db.index, ctx.effects)
+            if not cmd.whole_values:
+                self._remeasure(ctx.db.index, ctx.effects)
             ctx.effects = []
             if self._ready:
                 self.blocking.serve_ready()
@@ -313,7 +315,8 @@ class Engine:
         ctx.last_command = cmd
         if ctx.effects:
             self.effects.publish(ctx.db.index, ctx.effects)
-            self._remeasure(ctx.db.index, ctx.effects)
+            if not cmd.whole_values:
+                self._remeasure(ctx.db.index, ctx.effects)
             ctx.effects = []
         return reply
 

@@ -2,6 +2,7 @@
 running memory estimate (Database.used) kept by the write primitives."""
 
 import pytest
+from engine_harness import Harness
 
 from cacheflow.store.clock import ManualClock
 from cacheflow.store.eviction import (
@@ -184,3 +185,43 @@ def test_running_estimate_equals_a_recount_after_every_kind_of_write(policy: str
     assert ks.dbs[0].used == 0 and ks.dbs[1].used == recount_of(ks, 1)
     ks.dbs[1].clear()
     assert ks.used_memory() == 0
+
+
+def test_engine_keeps_the_estimate_true_through_every_kind_of_command() -> None:
+    """The engine re-measures in-place changes by effect name; whole-value writes are skipped
+    by name too, so mixed spellings and strings replacing collections must still add up."""
+    h = Harness()
+    db = h.keyspace.dbs[0]
+    script: list[tuple[str, ...]] = [
+        ("HSET", "h", "f", "v"),
+        ("hSeT", "h", "g", "w" * 300),  # an unusual spelling of an in-place write
+        ("RPUSH", "l", *["x" * 40] * 20),
+        ("sadd", "s", "a", "b", "c"),
+        ("ZADD", "z", "1", "m", "2", "n"),
+        ("SET", "str", "v"),
+        ("APPEND", "str", "y" * 500),  # may edit a string in place
+        ("SETRANGE", "str", "1000", "z"),
+        ("SETBIT", "bits", "10000", "1"),
+        ("PFADD", "hll", "a", "b"),
+        ("Set", "h", "a string replacing a hash"),
+        ("mSeT", "l", "another", "s", "and another"),
+        ("INCR", "n"),
+        ("INCRBYFLOAT", "n", "1.5"),
+        ("HSET", "h2", "f", "v"),
+        ("HINCRBY", "h2", "f2", "7"),
+        ("LPUSH", "l2", "a"),
+        ("LMOVE", "l2", "l3", "LEFT", "RIGHT"),
+        ("COPY", "z", "z2"),
+        ("ZINCRBY", "z2", "5", "q" * 100),
+        ("RENAME", "z2", "z3"),
+        ("SUNIONSTORE", "s2", "s", "s"),
+        ("GETDEL", "str"),
+        ("DEL", "h2"),
+        ("EXPIRE", "z3", "100"),
+    ]
+    for argv in script:
+        h(*argv)
+        db.settle()
+        settled = db.used
+        db.recount()
+        assert settled == db.used, argv
