@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 PORT    ?= 6379
 
-.PHONY: run test lint typecheck layers unit bench soak redis-deps native commands-table clean bench-cache
+.PHONY: run test lint typecheck layers unit bench fuzz soak redis-deps native commands-table clean bench-cache
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -54,6 +54,11 @@ test: $(STAMP) $(NATIVE_STAMP) redis-deps lint typecheck layers
 
 bench: $(STAMP) $(NATIVE_STAMP) redis-deps
 	$(PY) bench/run.py
+
+# The property and differential tests on new random seeds (make test derandomizes them): make fuzz
+fuzz: $(STAMP) $(NATIVE_STAMP) redis-deps
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -p no:cacheprovider tests/differential tests/unit \
+		$(wildcard tests/integration/test_*_vs_redis.py) tests/integration/test_bad_input.py
 
 # Raft's randomized simulation over many seeds (make test runs a few hundred): make soak SEEDS=5000
 SEEDS ?= 2000

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -20,6 +21,13 @@ from pair import Pair, open_pair
 from servers import ServerProcess, cacheflow_server, real_redis_server
 
 from cacheflow.server.native import compiled_modules
+
+# `make test` explores the same examples on every run, so a failure in CI is a failure
+# here with the same command; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) explores new seeds
+# with ten times the examples, to find what the fixed ones miss.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("fuzz", derandomize=False, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -103,8 +103,19 @@ def parse_double(raw: bytes) -> float | None:
     that overflows to infinity and a non-zero number that underflows to zero
     are refused, as Redis refuses them.  A subnormal result is accepted.
     """
-    if 0 < len(raw) < 300 and _digits_only(raw):
-        return float(raw)  # the common case: nothing to overflow, underflow or misread
+    size = len(raw)
+    if 0 < size <= 15:
+        # The commonest score, a short integer, read digit by digit: below 2**53, so exact, and
+        # about a tenth of the cost of float() on bytes once compiled.
+        whole = 0
+        for c in raw:
+            if c < 48 or c > 57:
+                break
+            whole = whole * 10 + (c - 48)
+        else:
+            return float(whole)
+    elif 15 < size < 300 and _digits_only(raw):
+        return float(raw)  # nothing to overflow, underflow or misread
     try:
         value = float(raw)
     except ValueError:

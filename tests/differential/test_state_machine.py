@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import rule, run_state_machine_as_test
-from machine import DIFFERENTIAL, DifferentialMachine
+from machine import DIFFERENTIAL, SHRINK_TIMEOUT, DifferentialMachine
 from servers import cacheflow_server, real_redis_server
 
 # --------------------------------------------------------------------------
@@ -274,6 +274,7 @@ def ports() -> Iterator[tuple[int, int]]:
         yield redis_srv.port, cf_srv.port
 
 
+@pytest.mark.timeout(SHRINK_TIMEOUT)
 def test_strings_keys_and_transactions_match_redis(ports: tuple[int, int]) -> None:
     StringsKeysTransactions.redis_port, StringsKeysTransactions.cacheflow_port = ports
     run_state_machine_as_test(StringsKeysTransactions, settings=DIFFERENTIAL)

@@ -44,6 +44,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, precondition, rule, run_state_machine_as_test
 from machine import (
     DIFFERENTIAL,
+    SHRINK_TIMEOUT,
     Check,
     DifferentialMachine,
     Err,
@@ -871,9 +872,29 @@ class SortedSetRules(TypesMachine):
     def zcount(self, key: bytes, low: bytes, high: bytes) -> None:
         self.send(b"ZCOUNT", key, low, high)
 
+    def lex_unspecified(self, key: bytes) -> bool:
+        """Whether Redis's answer to a lex range query on ``key`` is left to chance.
+
+        On a skiplist whose members have different scores, Redis finds the ends
+        of a lex range by walking its skiplist's random levels, so the same
+        query on the same set answers differently from run to run (ZLEXCOUNT
+        ``(1 (a`` on {A:-inf, ab:-inf, "":-1, b:inf} gave 1, 0 and 4 over 300
+        tries); the docs call the result unspecified.  A listpack is scanned in
+        order and is deterministic, as are sets with one score.  In MULTI the
+        queued commands may change the set before it runs, so lex queries are
+        not sent there at all.
+        """
+        if self.in_multi:
+            return True
+        if self.redis_encoding(key) != b"skiplist":
+            return False
+        scores = self.redis_other.call(b"ZRANGE", key, b"0", b"-1", b"WITHSCORES")
+        return isinstance(scores, list) and len(set(scores[1::2])) > 1
+
     @rule(key=keys, low=st.sampled_from(LEX_BOUNDS), high=st.sampled_from(LEX_BOUNDS))
     def zlexcount(self, key: bytes, low: bytes, high: bytes) -> None:
-        self.send(b"ZLEXCOUNT", key, low, high)
+        if not self.lex_unspecified(key):
+            self.send(b"ZLEXCOUNT", key, low, high)
 
     def range_args(self, by: bytes | None, data: st.DataObject) -> list[bytes]:
         pool = {None: INDEXES, b"BYSCORE": SCORE_BOUNDS, b"BYLEX": LEX_BOUNDS}[by]
@@ -899,6 +920,8 @@ class SortedSetRules(TypesMachine):
         data: st.DataObject,
     ) -> None:
         args = [key, *self.range_args(by, data)]
+        if by == b"BYLEX" and self.lex_unspecified(key):
+            return
         if by is not None:
             args.append(by)
         if rev:
@@ -929,6 +952,8 @@ class SortedSetRules(TypesMachine):
     ) -> None:
         by = b"BYLEX" if b"LEX" in command else b"BYSCORE" if b"SCORE" in command else None
         args = [command, key, *self.range_args(by, data)]
+        if by == b"BYLEX" and self.lex_unspecified(key):
+            return
         if withscores and by != b"BYLEX":
             args.append(b"WITHSCORES")
         if limit is not None and by is not None:
@@ -942,7 +967,10 @@ class SortedSetRules(TypesMachine):
     )
     def zremrange(self, key: bytes, command: bytes, data: st.DataObject) -> None:
         by = {b"ZREMRANGEBYRANK": None, b"ZREMRANGEBYSCORE": b"BYSCORE", b"ZREMRANGEBYLEX": b"BYLEX"}[command]
-        self.send(command, key, *self.range_args(by, data))
+        bounds = self.range_args(by, data)
+        if by == b"BYLEX" and self.lex_unspecified(key):
+            return
+        self.send(command, key, *bounds)
 
     @rule(
         dst=st.sampled_from([None, *KEYS]),
@@ -1279,6 +1307,7 @@ def ports() -> Iterator[tuple[int, int]]:
         yield redis_srv.port, cf_srv.port
 
 
+@pytest.mark.timeout(SHRINK_TIMEOUT)
 @pytest.mark.parametrize("name", sorted(MACHINES))
 def test_data_types_match_redis(ports: tuple[int, int], name: str) -> None:
     machine, proto, examples, steps = MACHINES[name]

@@ -90,6 +90,14 @@ def test_parse_double_follows_string2d(raw: bytes, expected: float | None) -> No
         assert got == expected and math.copysign(1, got) == math.copysign(1, expected)  # type: ignore[arg-type]
 
 
+@given(st.text(alphabet="0123456789", min_size=1, max_size=20), st.sampled_from(["", "x", ".5", "e3", " "]))
+def test_parse_double_reads_integers_as_strtod_does(digits: str, tail: str) -> None:
+    """Up to 15 digits take a digit-by-digit path, longer ones float(); both must agree with strtod."""
+    raw = (digits + tail).encode()
+    expected = None if tail in ("x", " ") else float(raw)
+    assert parse_double(raw) == expected
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
