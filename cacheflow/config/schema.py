@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cacheflow.store.eviction import POLICIES
 from cacheflow.store.glob import compile_glob
 
 _UNITS = {
@@ -417,22 +418,7 @@ PARAMS: tuple[Param, ...] = (
     _int("acllog-max-len", 128, 0, LLONG_MAX, inert=True),
     # -- memory and eviction
     Param("maxmemory", "memory", 0, minimum=0, maximum=ULLONG_MAX),
-    _enum(
-        "maxmemory-policy",
-        "noeviction",
-        (
-            "volatile-lru",
-            "volatile-lfu",
-            "volatile-random",
-            "volatile-ttl",
-            "volatile-tinylfu",
-            "allkeys-lru",
-            "allkeys-lfu",
-            "allkeys-random",
-            "allkeys-tinylfu",
-            "noeviction",
-        ),
-    ),
+    _enum("maxmemory-policy", "noeviction", POLICIES),
     _int("maxmemory-samples", 5, 1, INT_MAX),
     _int("maxmemory-eviction-tenacity", 10, 0, 100),
     _int("lfu-log-factor", 10),
