@@ -17,7 +17,9 @@ as the Ready contract says (persist, then send, then apply, then advance):
   fdatasync before acknowledging: the Ready contract), whereupon its proposer
   proposes the next.  Each node writes its Ready and the fdatasyncs of all nodes
   with something to sync run in parallel threads (``--serial-fsync``: one after
-  the other), as three machines would.  The fdatasync wait is timed, so the
+  the other), as three machines would.  The leader's Ready may send first
+  (``Ready.may_send_first``): its appends reach the followers before its own
+  fsync, so the round's fsyncs overlap (``--strict-order`` adds a run without).  The fdatasync wait is timed, so the
   report says how much of the wall time went to the disk and how much to CPU.
 
 Reported: committed entries/s (wall clock), CPU per entry (``time.process_time``,
@@ -46,6 +48,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +125,11 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, nodes: list[Node], *, wire: bool, pool: ThreadPoolExecutor | None) -> None:
+    def __init__(
+        self, nodes: list[Node], *, wire: bool, pool: ThreadPoolExecutor | None, strict_order: bool = False
+    ) -> None:
         self.nodes = {n.id: n for n in nodes}
+        self.strict_order = strict_order  # persist before sending even where a Ready may send first
         self.order = nodes
         self.inbox: list[Message] = []
         self.wire = wire
@@ -135,14 +141,30 @@ class Cluster:
     def handle_readies(self) -> None:
         """Every node with a Ready: persist all, fsync (in parallel if a pool), then send, apply, advance.
 
-        Repeats while a node has another Ready (an apply may have proposed), so a completion and
-        the proposal it triggers share the round."""
+        A Ready that ``may_send_first`` (the leader's, unless ``strict_order``) sends at
+        once, and the followers' Readies those messages cause join the same round, so
+        the leader's fsync and its followers' run together (thesis §10.2.1) instead of
+        one after the other.  Repeats while a node has another Ready (an apply may
+        have proposed), so a completion and the proposal it triggers share the round."""
         for _ in range(8):
-            rds = [(n, n.raw.ready()) for n in self.order if n.raw.has_ready()]
-            if not rds:
+            rds: list[tuple[Node, Ready]] = []
+            taking = [n for n in self.order if n.raw.has_ready()]
+            if not taking:
                 return
-            for n, rd in rds:
-                n.persist(rd)
+            while taking:
+                sent_first = False
+                for n in taking:
+                    rd = n.raw.ready()
+                    n.persist(rd)
+                    if rd.may_send_first and rd.messages and not self.strict_order:
+                        self.send(rd.messages)
+                        rd = replace(rd, messages=())
+                        sent_first = True
+                    rds.append((n, rd))
+                if not sent_first:
+                    break
+                self.deliver()
+                taking = [n for n in self.order if n.raw.has_ready()]
             syncing = [n.file for n, rd in rds if rd.must_sync and n.file is not None]
             if syncing:
                 t = time.perf_counter()
@@ -195,7 +217,9 @@ def payloads(n: int) -> list[bytes]:
     return [b"%010d" % i + filler[10:] for i in range(n)]
 
 
-def make_cluster(mode: str, directory: str | None, *, wire: bool, pool: ThreadPoolExecutor | None) -> Cluster:
+def make_cluster(
+    mode: str, directory: str | None, *, wire: bool, pool: ThreadPoolExecutor | None, strict_order: bool = False
+) -> Cluster:
     cs = ConfState(voters=IDS)
     nodes = []
     for i in IDS:
@@ -206,7 +230,7 @@ def make_cluster(mode: str, directory: str | None, *, wire: bool, pool: ThreadPo
         else:
             storage = MemoryStorage.bootstrap(cs)
         nodes.append(Node(i, storage, seed=7))
-    return Cluster(nodes, wire=wire, pool=pool)
+    return Cluster(nodes, wire=wire, pool=pool, strict_order=strict_order)
 
 
 def close(cluster: Cluster) -> None:
@@ -257,11 +281,13 @@ def run_memory(entries: int, batch: int, wire: bool, propose_batch: bool) -> dic
     }
 
 
-def run_file(entries: int, proposers: int, directory: str, serial_fsync: bool) -> dict[str, Any]:
+def run_file(
+    entries: int, proposers: int, directory: str, serial_fsync: bool, strict_order: bool = False
+) -> dict[str, Any]:
     workdir = tempfile.mkdtemp(prefix="raft-bench-", dir=directory)
     pool = None if serial_fsync else ThreadPoolExecutor(max_workers=len(IDS))
     try:
-        cluster = make_cluster("file", workdir, wire=False, pool=pool)
+        cluster = make_cluster("file", workdir, wire=False, pool=pool, strict_order=strict_order)
         leader = cluster.elect(1)
         data = payloads(entries)
         state = {"proposed": 0, "outstanding": 0}
@@ -298,6 +324,7 @@ def run_file(entries: int, proposers: int, directory: str, serial_fsync: bool) -
             "proposers": proposers,
             "payload_bytes": PAYLOAD_SIZE,
             "fsync": "serial" if serial_fsync else "parallel (one thread per node)",
+            "leader_sends": "after its fsync" if strict_order else "while it fsyncs (may_send_first)",
             "directory_fs": directory or tempfile.gettempdir(),
             "wall_s": round(wall, 3),
             "cpu_s": round(cpu, 3),
@@ -371,6 +398,9 @@ def main() -> None:
     parser.add_argument("--wire", action="store_true", help="memory mode: also a run through the message codec")
     parser.add_argument("--serial-fsync", action="store_true", help="file mode: also a run fsyncing one node at a time")
     parser.add_argument(
+        "--strict-order", action="store_true", help="file mode: also a run where the leader sends only after its fsync"
+    )
+    parser.add_argument(
         "--shm",
         action="store_true",
         help="file mode: also a run on /dev/shm (tmpfs: fdatasync costs nothing), to separate CPU from disk latency",
@@ -405,6 +435,15 @@ def main() -> None:
                 (
                     "file on tmpfs",
                     lambda: run_file(args.file_entries, args.proposers, "/dev/shm", serial_fsync=False),
+                )
+            )
+        if args.strict_order:
+            configs.append(
+                (
+                    "file strict order",
+                    lambda: run_file(
+                        args.file_entries, args.proposers, args.dir, serial_fsync=False, strict_order=True
+                    ),
                 )
             )
         if args.serial_fsync:

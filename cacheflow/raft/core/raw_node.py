@@ -9,7 +9,15 @@ come out of ``ready()`` as one ``Ready``, which the driver must handle **in this
    ``rd.entries`` (appending them truncates any conflicting suffix), and fsync when
    ``rd.must_sync``.  Nothing of this Ready may be sent before it is durable: a vote or
    an acknowledgement sent for state that a crash then loses breaks Raft's safety.
-2. **Send** ``rd.messages`` (none is addressed to this node).  Each may be lost,
+2. **Send** ``rd.messages`` (none is addressed to this node).  Exception: when
+   ``rd.may_send_first`` (a leader whose term and vote did not change in this Ready),
+   they may be sent *while* step 1 runs, so that the leader's fsync and its
+   followers' overlap (Ongaro's thesis, §10.2.1).  That is safe because the leader
+   counts itself in a quorum only as far as its log goes, and nothing it commits on
+   that count leaves the node -- as committed entries or as a commit index in a
+   message -- before a later Ready, which comes after this one's ``advance`` and so
+   after its entries are durable.  A follower's or candidate's messages (votes,
+   acknowledgements) never may: they promise durable state.  Each may be lost,
    duplicated, delayed or reordered -- the protocol tolerates all four.  After sending
    a ``SNAP`` message, call ``report_snapshot(to, ok)``; call ``report_unreachable(to)``
    when a peer cannot be reached, so its progress is probed again.
@@ -170,8 +178,9 @@ class RawNode:
         hard: HardState | None = None
         prev = self._prev_hard
         must_sync = False
-        if r.term != prev.term or r.vote != prev.vote or log.committed != prev.commit:
-            must_sync = r.term != prev.term or r.vote != prev.vote
+        vote_changed = r.term != prev.term or r.vote != prev.vote
+        if vote_changed or log.committed != prev.commit:
+            must_sync = vote_changed
             hard = self._prev_hard = HardState(r.term, r.vote, log.committed)
         entries = tuple(log.unstable.entries)
         snap = log.unstable.snapshot
@@ -191,6 +200,7 @@ class RawNode:
             committed_entries=tuple(log.next_committed_entries()),
             messages=msgs,
             must_sync=must_sync,
+            may_send_first=r.role == Role.LEADER and not vote_changed and snap is None,
         )
 
     def advance(self, rd: Ready) -> None:

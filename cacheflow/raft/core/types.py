@@ -143,7 +143,7 @@ class Ready:
 
     1. persist ``hard_state`` (if not None), ``snapshot`` (if not empty) and append
        ``entries`` to stable storage, fsyncing if ``must_sync``;
-    2. then send ``messages``;
+    2. then send ``messages`` -- or, when ``may_send_first``, send them while step 1 runs;
     3. apply ``committed_entries`` in order (and serve ``read_states`` once applied);
     4. call ``advance()``.
     """
@@ -156,6 +156,9 @@ class Ready:
     committed_entries: tuple[Entry, ...] = ()
     messages: tuple[Message, ...] = ()
     must_sync: bool = False
+    # A leader's Ready whose term and vote are already durable: its messages (appends,
+    # heartbeats) may go out while its entries are being persisted (raw_node's contract).
+    may_send_first: bool = False
 
     def contains_updates(self) -> bool:
         return bool(

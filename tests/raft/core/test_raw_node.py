@@ -158,6 +158,31 @@ def test_commit_alone_does_not_need_fsync() -> None:
     assert all(rd.must_sync for rd in follower_readies if rd.entries)
 
 
+def test_only_a_leaders_ready_with_durable_term_and_vote_may_send_first() -> None:
+    """may_send_first: a leader's appends and heartbeats may overlap its fsync; votes and acks may not."""
+    c = Cluster(3)
+    c.nodes[1].campaign()
+    c.stabilize()
+    c.nodes[1].propose(b"a")
+    c.stabilize()
+    for nid, readies in c.readies.items():
+        for rd in readies:
+            if rd.may_send_first:
+                assert nid == 1
+                assert all(m.type in (MessageType.APP, MessageType.HEARTBEAT) for m in rd.messages), rd.messages
+    leader = c.readies[1]
+    campaign = leader[0]
+    assert campaign.must_sync and campaign.hard_state is not None and not campaign.may_send_first  # its votes
+    appends = [rd for rd in leader if rd.entries and rd.messages]
+    assert appends and all(rd.may_send_first for rd in appends)
+    for nid in (2, 3):  # followers: acknowledgements and votes promise durable state
+        assert c.readies[nid] and not any(rd.may_send_first for rd in c.readies[nid])
+    single = Cluster(1)
+    single.nodes[1].campaign()  # becomes leader in the Ready that also carries its new term
+    rd = single.nodes[1].ready()
+    assert single.nodes[1].status().role == Role.LEADER and not rd.may_send_first
+
+
 def test_pipelined_proposals_are_batched_into_one_app_per_follower() -> None:
     c = Cluster(3)
     c.nodes[1].campaign()

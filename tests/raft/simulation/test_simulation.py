@@ -52,6 +52,8 @@ def test_crash_between_persist_and_send(nodes: int) -> None:
     stats = run_batch(range(20_000, 20_012), nodes, "crash-persist", steps=300)
     assert stats.crashes["after persist, before send"] >= 12
     assert stats.crashes["before persist"] >= 12
+    # Leaders that sent their appends first (Ready.may_send_first) and crashed before persisting.
+    assert stats.crashes["before persist, messages sent"] >= 3, stats.crashes
     assert stats.leaders > 24  # crashes of candidates and leaders force many elections
 
 
