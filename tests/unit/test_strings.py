@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from cacheflow.commands import TABLE
 from cacheflow.commands.context import Context, ServerServices
+from cacheflow.commands.errors import parse_int
 from cacheflow.commands.strings import format_long_double, long_double_add, parse_long_double
 from cacheflow.commands.table import Flag
 from cacheflow.resp.errors import CommandError
@@ -1013,3 +1014,41 @@ def test_commands_inside_multi_run_at_exec(h: Harness) -> None:
     assert h("INCR", "k") == b"QUEUED"
     assert h("GETRANGE", "k", 0, -1) == b"QUEUED"
     assert h("EXEC") == [b"OK", 2, b"2"]
+
+
+def _string2ll(raw: bytes) -> int | None:
+    """Redis's string2ll, by its definition: the canonical decimal form of a signed 64-bit value."""
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if -(2**63) <= value < 2**63 and b"%d" % value == raw else None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        *(b"", b"-", b"0", b"-0", b"00", b"01", b"-01", b"+1", b" 1", b"1 ", b"1_0", b"\xd9\xa1"),
+        *(b"999999999999999999", b"-99999999999999999", b"9223372036854775807", b"9223372036854775808"),
+        *(b"-9223372036854775808", b"-9223372036854775809", b"18446744073709551616", b"123456789012345678901"),
+    ],
+)
+def test_parse_int_is_string2ll(raw: bytes) -> None:
+    expected = _string2ll(raw)
+    if expected is None:
+        with pytest.raises(CommandError):
+            parse_int(raw)
+    else:
+        assert parse_int(raw) == expected
+        assert parse_int(bytearray(raw)) == expected
+
+
+@given(st.text(alphabet="0123456789-+ x", max_size=21))
+def test_parse_int_agrees_with_string2ll_on_any_text(text: str) -> None:
+    raw = text.encode()
+    expected = _string2ll(raw)
+    if expected is None:
+        with pytest.raises(CommandError):
+            parse_int(raw)
+    else:
+        assert parse_int(raw) == expected
