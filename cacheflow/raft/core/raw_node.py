@@ -10,8 +10,8 @@ come out of ``ready()`` as one ``Ready``, which the driver must handle **in this
    ``rd.must_sync``.  Nothing of this Ready may be sent before it is durable: a vote or
    an acknowledgement sent for state that a crash then loses breaks Raft's safety.
 2. **Send** ``rd.messages`` (none is addressed to this node).  Exception: when
-   ``rd.may_send_first`` (a leader whose term and vote did not change in this Ready),
-   they may be sent *while* step 1 runs, so that the leader's fsync and its
+   ``rd.may_send_first`` (a leader whose term and vote did not change in this Ready,
+   and whose commit index covers none of its entries), they may be sent *while* step 1 runs, so that the leader's fsync and its
    followers' overlap (Ongaro's thesis, §10.2.1).  That is safe because the leader
    counts itself in a quorum only as far as its log goes, and nothing it commits on
    that count leaves the node -- as committed entries or as a commit index in a
@@ -200,7 +200,12 @@ class RawNode:
             committed_entries=tuple(log.next_committed_entries()),
             messages=msgs,
             must_sync=must_sync,
-            may_send_first=r.role == Role.LEADER and not vote_changed and snap is None,
+            # Not when the commit index already covers entries of this Ready (a single voter
+            # commits on its own append): the messages would announce a commit not yet durable.
+            may_send_first=r.role == Role.LEADER
+            and not vote_changed
+            and snap is None
+            and (not entries or log.committed < entries[0].index),
         )
 
     def advance(self, rd: Ready) -> None:

@@ -178,9 +178,17 @@ def test_only_a_leaders_ready_with_durable_term_and_vote_may_send_first() -> Non
     for nid in (2, 3):  # followers: acknowledgements and votes promise durable state
         assert c.readies[nid] and not any(rd.may_send_first for rd in c.readies[nid])
     single = Cluster(1)
-    single.nodes[1].campaign()  # becomes leader in the Ready that also carries its new term
-    rd = single.nodes[1].ready()
-    assert single.nodes[1].status().role == Role.LEADER and not rd.may_send_first
+    single.nodes[1].campaign()
+    single.stabilize()
+    single.nodes[1].propose(b"x")
+    single.stabilize()
+    first, *later = single.readies[1]
+    assert single.nodes[1].status().role == Role.LEADER
+    assert first.hard_state is not None and not first.may_send_first  # leader in the Ready of its new term
+    # A single voter commits on its own append: no message may announce that commit early.
+    own = [rd for rd in later if rd.entries]
+    assert own and all(rd.hard_state and rd.hard_state.commit >= rd.entries[0].index for rd in own)
+    assert not any(rd.may_send_first for rd in own)
 
 
 def test_pipelined_proposals_are_batched_into_one_app_per_follower() -> None:
