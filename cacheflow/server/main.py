@@ -189,11 +189,17 @@ def _warn_inert(config: Config) -> None:
 
 
 def _write_pidfile(path: str) -> None:
+    """Written beside the target and renamed into place, so that whoever sees the file
+    (a supervisor, a test) reads the whole pid, never an empty file that is still being written."""
+    tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        with open(path, "w", encoding="ascii") as f:
+        with open(tmp, "w", encoding="ascii") as f:
             f.write(f"{os.getpid()}\n")
+        os.replace(tmp, path)
     except OSError as e:
         log.warning("Failed to write PID file: %s", e.strerror or e)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 async def _run(server: Server, pidfile: str = "") -> int:
