@@ -84,9 +84,12 @@ def test_halving_runs_every_sample_size_increments() -> None:
         sketch.increment(key(n))
         n += 1
         assert n <= sketch.sample_size
-    # Increments that change a counter are counted: the 15 of the hot key and the distinct keys' (but
-    # for the rare one whose four counters all collide with saturated ones) up to sample_size.
-    assert sketch.sample_size - 15 - 5 <= n <= sketch.sample_size - 15
+    # Increments that change a counter are counted: the 15 of the hot key and the distinct keys' up to
+    # sample_size.  A distinct key whose four counters are all the hot key's saturated ones changes
+    # nothing and is not counted, so n can exceed 485 by such rare keys (expected 0.03 of them: its word
+    # is the hot key's with odds 1/64, its four picks the same with odds 1/256; Python's hash of bytes,
+    # and so which keys collide, changes from process to process).
+    assert sketch.sample_size - 15 <= n <= sketch.sample_size - 15 + 3
     assert sketch.frequency(b"hot") <= 7
 
 
