@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 # The request path compiled to C by mypyc (scripts/build_native.py says why and which modules).
 # Rebuilt whenever any source changes, since compiled code depends on the types it imports.
 NATIVE_STAMP := build/native/.stamp
-SOURCES := $(shell find cacheflow -name '*.py')
+SOURCES := $(shell find cacheflow -name '*.py' -o -name '*.c')
 
 $(NATIVE_STAMP): $(STAMP) $(SOURCES) scripts/build_native.py
 	@command -v cc >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc)

@@ -26,7 +26,9 @@ Why this shape:
 - Two distinct markers catch a wrong length: a length that is too short or too
   long puts something other than ``#<16 hex>!\\r\\n`` where the trailer must be.
 - The CRC is Redis's CRC-64 (Jones polynomial), as in RDB files, through
-  ``cacheflow.rdb.checksum.crc64`` (anycrc's table-driven C).
+  ``cacheflow.rdb.checksum.crc64`` (anycrc's table-driven C).  Writing, frames
+  are built by frame_codec.c when it is compiled (anycrc's per-call cost alone
+  was more than a SET's): its own CRC-64 is tested against anycrc's.
 
 Invariants: ``decode_frame`` never raises on any input; it classifies what it
 finds as a frame, an incomplete frame (``TORN``: a prefix of some valid frame is
@@ -53,6 +55,8 @@ def encode_command(argv: list[bytes]) -> bytes:
     One join and one format (rather than three appends per argument) measured
     about 40% cheaper per command; this runs for every write while the AOF is on.
     """
+    if not argv:
+        return b"*0\r\n"
     return b"*%d\r\n$%b\r\n" % (len(argv), b"\r\n$".join([b"%d\r\n%b" % (len(a), a) for a in argv]))
 
 
@@ -61,9 +65,16 @@ def frame(payload: bytes) -> bytes:
     return b"@CF %d\r\n%s#%016x!\r\n" % (len(payload), payload, crc64(payload))
 
 
-def encode_frame(argv: list[bytes]) -> bytes:
-    """The frame of one command."""
+def encode_frame_in_python(argv: list[bytes], /) -> bytes:
+    """The frame of one command: the definition that frame_codec.c's ``encode_frame`` reproduces."""
     return frame(encode_command(argv))
+
+
+try:
+    # The same bytes in one C call, ~20x cheaper (frame_codec.c says why); built by `make native`.
+    from cacheflow.persistence.frame_codec import encode_frame as encode_frame
+except ImportError:
+    encode_frame = encode_frame_in_python
 
 
 class BadFrame(Exception):

@@ -1,4 +1,5 @@
-"""The AOF's background fsync thread (see persistence/aof.py for the policies it serves).
+"""The AOF's background fsync thread under ``appendfsync everysec`` (persistence/aof.py says why
+``always`` fsyncs on the loop thread instead).
 
 Its own module because it subclasses ``threading.Thread``: aof.py is compiled by
 mypyc (scripts/build_native.py), and a compiled class cannot subclass an
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class FsyncThread(threading.Thread):
-    """The background fsync: on demand (always) or at most once a second (everysec)."""
+    """The background fsync: at most once a second, whenever something was written since the last one."""
 
     def __init__(self, writer: "AofWriter") -> None:
         super().__init__(name="aof-fsync", daemon=True)
@@ -27,7 +28,7 @@ class FsyncThread(threading.Thread):
         self.stopping = False
         self.done = 0  # the offset covered by the last fsync this thread did
         self.last_start = 0.0
-        self.pending = False  # an fsync was asked for (always) or data waits (everysec)
+        self.pending = False  # set by kick (a wake-up), cleared when the thread finds nothing to sync
 
     def kick(self) -> None:
         with self.cond:
@@ -53,8 +54,6 @@ class FsyncThread(threading.Thread):
                     if self.stopping:
                         return
                     if w.written > self.done and w.fd >= 0 and not w.fsync_paused():
-                        if w.fsync_every_write():
-                            break
                         wait = 1.0 - (time.monotonic() - self.last_start)
                         if wait <= 0:
                             break

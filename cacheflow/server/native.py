@@ -19,7 +19,10 @@ def compiled_modules() -> list[tuple[str, bool]]:
     for ext in sorted(_PACKAGE.rglob("*.so")):
         if not ext.name.endswith(_SUFFIXES):
             continue
-        source = ext.with_name(ext.name.split(".", 1)[0] + ".py")
+        stem = ext.name.split(".", 1)[0]
+        source = ext.with_name(stem + ".py")
+        if not source.exists():
+            source = ext.with_name(stem + ".c")  # a hand-written extension
         if not source.exists():
             continue  # the group's shared runtime library has no source of its own
         stale = os.stat(source).st_mtime_ns > os.stat(ext).st_mtime_ns
