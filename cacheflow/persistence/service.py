@@ -36,6 +36,7 @@ from cacheflow.persistence import manifest as mf
 from cacheflow.persistence import recovery
 from cacheflow.persistence.aof import AofWriter, GateSetter
 from cacheflow.persistence.rewrite import write_base
+from cacheflow.persistence.snapshots import private_dirty, sleep_key_save_delay
 from cacheflow.store.keyspace import Keyspace
 
 log = logging.getLogger("cacheflow")
@@ -74,6 +75,12 @@ class Durability:
         self.child_started = 0.0
         self.child_tmp = ""
         self.child_rdb = True
+        # The rewrite child's copy-on-write (Private_Dirty), sampled by cron from /proc at most once a
+        # second (a read costs ~4 ms on a 250 MB process); the last sample becomes aof_last_cow_size.
+        self.child_cow = 0
+        self.child_cow_peak = 0
+        self.child_cow_at = 0.0
+        self.last_cow_size = 0
         self.rewrite_scheduled = False
         self.last_rewrite_secs = -1
         self.last_rewrite_ok = True
@@ -282,6 +289,8 @@ class Durability:
         gc.unfreeze()
         self.child_pid = pid
         self.child_started = time.monotonic()
+        self.child_cow = self.child_cow_peak = 0
+        self.child_cow_at = 0.0
         self.rewrite_scheduled = False
         log.info("Background append only file rewriting started by pid %d", pid)
 
@@ -306,6 +315,8 @@ class Durability:
                 pid, status = self.child_pid, 1 << 8
             if pid:
                 self._rewrite_done(os.waitstatus_to_exitcode(status) == 0)
+            elif time.monotonic() - self.child_cow_at >= 1.0:
+                self._sample_child_cow()
             return
         if self.rewrite_scheduled:
             if time.monotonic() - self._failed_at >= _RETRY_FAILED_REWRITE or not self._failed_at:
@@ -327,9 +338,27 @@ class Durability:
                     except RewriteError as e:
                         log.warning("Automatic AOF rewrite could not start: %s", e)
 
+    def _sample_child_cow(self) -> None:
+        cow = private_dirty(self.child_pid)
+        if cow:
+            self.child_cow = cow
+            self.child_cow_peak = max(self.child_cow_peak, cow)
+            self.child_cow_at = time.monotonic()
+
+    def child_cow_fields(self) -> dict[str, int]:
+        """INFO's current_cow_* while the rewrite child runs (BGSAVE's child reports its own)."""
+        age = int(time.monotonic() - self.child_cow_at) if self.child_cow_at else 0
+        return {
+            "current_cow_peak": self.child_cow_peak,
+            "current_cow_size": self.child_cow,
+            "current_cow_size_age": age,
+        }
+
     def _rewrite_done(self, ok: bool) -> None:
         elapsed = time.monotonic() - self.child_started
         self.child_pid = 0
+        if ok:
+            self.last_cow_size = self.child_cow
         if not ok:
             log.warning("Background AOF rewrite terminated with error")
             _unlink(self.child_tmp)
@@ -430,6 +459,7 @@ class Durability:
             "aof_rewrites_consecutive_failures": self.consecutive_failures,
             # As Redis 7.0: "err" after a failed write or a failed background fsync.
             "aof_last_write_status": "ok" if self.writer is None or self.writer.write_error() is None else "err",
+            "aof_last_cow_size": self.last_cow_size,
         }
         extra: dict[str, Any] = {}
         if self.state != OFF and self.writer is not None:
@@ -456,6 +486,7 @@ def _child(keyspace: Keyspace, path: str, now_ms: int, config: Config, rdb: bool
             signal.set_wakeup_fd(-1)
         except (ValueError, OSError):
             pass
+        sleep_key_save_delay(keyspace, int(config.rdb_key_save_delay))  # Redis's rewrite honours it too
         write_base(keyspace, path, now_ms, config, rdb)
         code = 0
     except BaseException:

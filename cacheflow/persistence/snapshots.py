@@ -532,10 +532,7 @@ def _save_file(
         return False
     try:
         with os.fdopen(fd, "wb", buffering=1024 * 1024) as out:
-            if delay_us:
-                # rdb-key-save-delay: Redis sleeps this long per key; here all at once, before
-                # the first byte, so the temporary file exists (empty) for that long.
-                time.sleep(max(0, delay_us) * sum(len(db.data) for db in keyspace.dbs) / 1e6)
+            sleep_key_save_delay(keyspace, delay_us)
             incremental = bool(config.rdb_save_incremental_fsync)
             synced = [0]
             written = [0]
@@ -632,6 +629,13 @@ def _child_main(keyspace: Keyspace, config: Config, final: str, aux: dict[bytes,
         code = 1
     finally:
         os._exit(code)
+
+
+def sleep_key_save_delay(keyspace: Keyspace, delay_us: int) -> None:
+    """rdb-key-save-delay (a testing knob, in a child): Redis sleeps this long per key it writes; here
+    all at once, before the first byte, so the temporary file exists (empty) for that long."""
+    if delay_us > 0:
+        time.sleep(delay_us * sum(len(db.data) for db in keyspace.dbs) / 1e6)
 
 
 def private_dirty(pid: int | str = "self") -> int:

@@ -909,12 +909,14 @@ class Server:
         loading = aof["loading"]
         if self.snapshots.loading:
             loading = self.snapshots.loading_fields()
+        snapshot = self.snapshots.info_fields()
+        if self.durability.child_pid:
+            snapshot.update(self.durability.child_cow_fields())
         return {
             "loading": 1 if self.loading else 0,
             "async_loading": 0,
-            **self.snapshots.info_fields(),
+            **snapshot,
             **aof["aof"],
-            "aof_last_cow_size": 0,
             "module_fork_in_progress": 0,
             "module_fork_last_cow_size": 0,
             **aof["extra"],

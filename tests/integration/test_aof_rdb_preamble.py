@@ -201,3 +201,29 @@ def test_automatic_rewrite_moves_to_a_new_base_and_data_survives(workdir: Path) 
     wait_loaded(c)
     assert {k: c.get(k) for k in c.keys("*")} == expected
     srv.stop()
+
+
+def test_rewrite_reports_its_childs_copy_on_write_in_info(workdir: Path) -> None:
+    srv = aof_server(workdir).start()
+    try:
+        c = srv.client()
+        _fill(c)
+        assert c.info("persistence")["aof_last_cow_size"] == 0  # no rewrite yet
+        keys = c.dbsize()
+        c.config_set("rdb-key-save-delay", 1_500_000 // keys)  # the child waits ~1.5 s before writing
+        assert c.bgrewriteaof() is True
+        # While it runs, the parent changes pages the child still shares: they are copied.
+        for i in range(20):
+            c.set(f"s{i}", "changed" * 200)
+        wait_until(lambda: c.info("persistence")["current_cow_size"] > 0, 10, message="a CoW sample of the child")
+        info = c.info("persistence")
+        assert info["aof_rewrite_in_progress"] == 1
+        assert info["current_cow_peak"] >= info["current_cow_size"] > 0
+        c.config_set("rdb-key-save-delay", 0)
+        wait_until(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, 30, message="the rewrite")
+        info = c.info("persistence")
+        assert info["aof_last_bgrewrite_status"] == "ok"
+        assert info["aof_last_cow_size"] > 0
+        assert info["current_cow_size"] == 0  # no child any more
+    finally:
+        srv.stop()
