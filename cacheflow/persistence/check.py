@@ -49,8 +49,9 @@ def dropped_entries(data: bytes, report: FileReport) -> int:
     return count
 
 
-def check_rdb_base(name: str, data: bytes, out: list[str]) -> bool:
-    """Check an RDB base (``aof-use-rdb-preamble yes``) with the decoder the server loads it with.
+def check_rdb_base(name: str, data: bytes, out: list[str]) -> int | None:
+    """Check an RDB base or preamble (``aof-use-rdb-preamble yes``) with the decoder the server loads it
+    with: where the RDB ends (a command tail may follow), or None when it is bad.
 
     Every record and blob is decoded and the checksum verified.  Truncation
     cannot repair an RDB file (everything after the bad record would be lost
@@ -63,16 +64,12 @@ def check_rdb_base(name: str, data: bytes, out: list[str]) -> bool:
         out.append("--- RDB ERROR DETECTED ---")
         out.append(f"First bad entry in {name}: {e.message} (byte offset {e.offset})")
         out.append(f"RDB preamble of AOF file {name} is not sane, aborting.")
-        return False
+        return None
     checksum = "Checksum OK" if report.checksum else "No checksum (written with rdbchecksum no)"
-    out.append(f"[offset {len(data)}] RDB version {report.version}, {checksum}")
+    out.append(f"[offset {report.end}] RDB version {report.version}, {checksum}")
     out.append(f"[info] {report.keys_loaded} keys read, {report.keys_with_ttl} with a TTL")
     out.append("RDB preamble is OK, proceeding with AOF tail...")
-    out.append(
-        f"AOF analyzed: filename={name}, size={len(data)}, ok_up_to={len(data)}, entries={report.keys_loaded}, diff=0"
-    )
-    out.append(f"AOF {name} is valid")
-    return True
+    return report.end
 
 
 def check_file(path: str, fix: bool, can_fix: bool, out: list[str]) -> bool:
@@ -80,9 +77,13 @@ def check_file(path: str, fix: bool, can_fix: bool, out: list[str]) -> bool:
     name = os.path.basename(path)
     with open(path, "rb") as f:
         data = f.read()
+    start = 0
     if data.startswith(b"REDIS"):
-        return check_rdb_base(name, data, out)
-    _, report = scan(data, path)
+        end = check_rdb_base(name, data, out)
+        if end is None:
+            return False
+        start = end
+    _, report = scan(data, path, start)
     out.append(
         f"AOF analyzed: filename={name}, size={report.size}, ok_up_to={report.valid_up_to}, "
         f"entries={report.entries}, diff={report.size - report.valid_up_to}"

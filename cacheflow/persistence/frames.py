@@ -142,6 +142,58 @@ def decode_frame(data: bytes | memoryview, pos: int) -> tuple[list[bytes], int]:
     return argv, trailer_end
 
 
+def decode_redis_command(data: bytes, pos: int) -> tuple[list[bytes], int]:
+    """Decode a command as Redis writes it to its own AOF, a bare RESP array of bulk strings: (argv,
+    offset after it).
+
+    This is how files written by Redis load (its incremental files, an RDB
+    preamble's tail, a pre-7 ``appendonly.aof``), and how our writer's frames
+    may follow them in the same file.  There is no checksum: as Redis does,
+    only the syntax is checked.  Raises ``Torn`` when the data ends inside a
+    command that is well formed so far, ``BadFrame`` otherwise.
+    """
+    end = len(data)
+    head = _line(data, pos + 1, pos, b"*")
+    count = _strict_int(data[pos + 1 : head])
+    if count is None or count < 1:
+        raise BadFrame(pos, "bad command array length")
+    at = head + 2
+    argv: list[bytes] = []
+    for _ in range(count):
+        if at >= end:
+            raise Torn(pos)
+        if data[at] != 36:  # "$"
+            raise BadFrame(pos, "bad bulk string in command")
+        eol = _line(data, at + 1, pos, b"$")
+        n = _strict_int(data[at + 1 : eol])
+        if n is None:
+            raise BadFrame(pos, "bad bulk string length in command")
+        start = eol + 2
+        stop = start + n
+        if stop + 2 > end:
+            if stop < end and data[stop:end] != b"\r"[: end - stop]:
+                raise BadFrame(pos, "bad bulk string terminator in command")
+            raise Torn(pos)
+        if data[stop : stop + 2] != b"\r\n":
+            raise BadFrame(pos, "bad bulk string terminator in command")
+        argv.append(data[start:stop])
+        at = stop + 2
+    return argv, at
+
+
+def _line(data: bytes, start: int, pos: int, kind: bytes) -> int:
+    """The CRLF ending the decimal number that starts at ``start``: Torn if the data ends first while
+    the number still looks right, BadFrame if it does not."""
+    limit = start + _MAX_LEN_DIGITS + 2
+    eol = data.find(b"\r\n", start, limit)
+    if eol >= 0:
+        return eol
+    tail = data[start : min(len(data), limit)]
+    if len(data) < limit and _DIGITS.issuperset(tail.removesuffix(b"\r")):
+        raise Torn(pos)
+    raise BadFrame(pos, "bad command array length" if kind == b"*" else "bad bulk string length in command")
+
+
 def _trailer_prefix_ok(present: bytes) -> bool:
     if not present:
         return True

@@ -1,10 +1,15 @@
 """Recovery: load the manifest, then the base, then the incremental files, replaying every effect.
 
-Each file is a sequence of frames (persistence/frames.py), except a base
-that starts with the ``REDIS`` magic: that one is an RDB file
-(``aof-use-rdb-preamble yes``), loaded whole by ``cacheflow.rdb.snapshot``
-with expired keys kept (``rdb_base_loader``); an ``RdbError`` in it stops
-start-up with ``LoadError`` naming the file and the offset.  Replay goes
+Each file is a sequence of entries: our frames (persistence/frames.py) or
+commands as Redis writes them (a bare RESP array), told apart by their first
+byte, so files written by Redis 7 (and a pre-7 ``appendonly.aof``, which the
+server moves into the AOF directory first, as Redis 7 does) load too, and our
+frames may follow Redis's commands in one file.  A file that starts with the
+``REDIS`` magic begins with an RDB (``aof-use-rdb-preamble yes``), loaded by
+``cacheflow.rdb.snapshot`` with expired keys kept (``rdb_base_loader``);
+entries may follow it (Redis's preamble files have a command tail).  An
+``RdbError`` in it stops start-up with ``LoadError`` naming the file and the
+offset.  Replay goes
 through the engine's command handlers with a loading context (Redis's fake
 AOF client): no statistics, no effects published onward (the AOF is not
 subscribed yet), replies ignored as Redis ignores them.  ``MULTI``/``EXEC``
@@ -35,7 +40,7 @@ from cacheflow.commands.context import Context
 from cacheflow.config.schema import Config
 from cacheflow.engine.engine import Engine
 from cacheflow.persistence import frames
-from cacheflow.persistence.manifest import Manifest
+from cacheflow.persistence.manifest import BASE, Manifest
 from cacheflow.rdb.errors import RdbError
 from cacheflow.rdb.snapshot import load_snapshot
 from cacheflow.resp.errors import CommandError
@@ -71,19 +76,22 @@ class FileReport:
     torn: bool  # the problem is an incomplete tail (or open MULTI) rather than corruption
 
 
-def scan(data: bytes, path: str) -> tuple[list[tuple[int, list[bytes]]], FileReport]:
-    """Every valid command with its offset, up to the first problem; pure (check-aof uses it too)."""
+def scan(data: bytes, path: str, start: int = 0) -> tuple[list[tuple[int, list[bytes]]], FileReport]:
+    """Every valid command from ``start`` with its offset, up to the first problem; pure (check-aof uses it too)."""
     out: list[tuple[int, list[bytes]]] = []
-    pos = 0
+    pos = start
     multi_at: int | None = None
     problem: str | None = None
     torn = False
     good_entries = 0
-    valid_up_to = 0
+    valid_up_to = start
     end = len(data)
     while pos < end:
         try:
-            argv, nxt = frames.decode_frame(data, pos)
+            if data[pos] == 42:  # "*": a command as Redis writes it
+                argv, nxt = frames.decode_redis_command(data, pos)
+            else:
+                argv, nxt = frames.decode_frame(data, pos)
         except frames.Torn as t:
             later = frames.later_valid_frame(data, t.offset)
             if later is not None:
@@ -161,17 +169,13 @@ class LoadState:
     keys_loaded: int = 0
 
 
-def file_kind(name: str) -> str:
-    return "base" if ".base." in name else "incr"
-
-
 def load(
     directory: str,
     manifest: Manifest,
     replay: Replayer,
     truncate_ok: bool,
     state: LoadState,
-    load_rdb: Callable[[bytes], None] | None = None,
+    load_rdb: Callable[[bytes], int] | None = None,
 ) -> Iterator[None]:
     """Load every file the manifest names, yielding now and then; raises LoadError.
 
@@ -196,27 +200,27 @@ def load(
         started = time.monotonic()
         with open(path, "rb") as fh:
             data = fh.read()
+        rdb_end = 0
         if data.startswith(b"REDIS"):
             if load_rdb is None:
                 raise LoadError(path, 0, f"The AOF file {f.name} has an RDB preamble, which this server cannot load")
             try:
-                load_rdb(data)
+                rdb_end = load_rdb(data)
             except RdbError as e:
                 raise LoadError(
                     path,
                     e.offset,
                     f"Error reading the RDB base file {f.name} at offset {e.offset}: {e.message}. AOF loading aborted",
                 ) from None
-            state.loaded_bytes = done_before + len(data)
-            done_before += len(data)
-            log.info("DB loaded from %s file %s: %.3f seconds", file_kind(f.name), f.name, time.monotonic() - started)
+            state.loaded_bytes = done_before + rdb_end
+            if rdb_end < len(data):
+                log.info("Reading the remaining AOF tail of %s...", f.name)
             yield
-            continue
-        entries, report = scan(data, path)
+        entries, report = scan(data, path, rdb_end)
         if report.problem is not None and not (report.torn and is_last and truncate_ok):
             _fail(path, f.name, report, is_last)
         since_yield = 0
-        prev = 0
+        prev = rdb_end
         for offset, argv in entries:
             try:
                 if argv[0].upper() not in (b"MULTI", b"EXEC"):
@@ -251,7 +255,12 @@ def load(
             log.warning("AOF %s loaded anyway because aof-load-truncated is enabled", f.name)
         done_before += len(data)
         state.loaded_bytes = done_before
-        log.info("DB loaded from %s file %s: %.3f seconds", file_kind(f.name), f.name, time.monotonic() - started)
+        log.info(
+            "DB loaded from %s file %s: %.3f seconds",
+            "base" if f.kind == BASE else "incr",
+            f.name,
+            time.monotonic() - started,
+        )
     log.info("DB loaded from append only file: %.3f seconds", time.monotonic() - begin)
 
 
@@ -273,14 +282,15 @@ def _fail(path: str, name: str, report: FileReport, is_last: bool) -> None:
     raise LoadError(path, offset, message)
 
 
-def rdb_base_loader(keyspace: Keyspace, config: Config) -> Callable[[bytes], None]:
+def rdb_base_loader(keyspace: Keyspace, config: Config) -> Callable[[bytes], int]:
     """``load_snapshot`` bound to the keyspace, for an RDB base (raises RdbError, loads nothing then).
 
     Expired keys are kept, as Redis loads an AOF's RDB preamble (RDBFLAGS_AOF_PREAMBLE):
     the incremental files that follow were written against exactly that keyspace.
     """
 
-    def load_rdb(data: bytes) -> None:
-        load_snapshot(data, keyspace, config, int(time.time() * 1000), skip_expired=False)
+    def load_rdb(data: bytes) -> int:
+        """Returns where the RDB ends: a command tail may follow."""
+        return load_snapshot(data, keyspace, config, int(time.time() * 1000), skip_expired=False).end
 
     return load_rdb

@@ -115,8 +115,12 @@ class Durability:
             return
         try:
             self.manifest = mf.load(self.directory, self.prefix)
+            if self.manifest is None:
+                self.manifest = self._upgrade_single_file()
         except mf.ManifestError as e:
             raise recovery.LoadError(self._path(mf.manifest_name(self.prefix)), 0, str(e)) from None
+        except OSError as e:
+            raise recovery.LoadError(self.directory, 0, f"Can't move the old AOF into the AOF directory: {e}") from None
         if self.manifest is None or not self.manifest.files():
             return
         self.loading = True
@@ -128,6 +132,23 @@ class Durability:
             )
         finally:
             self.loading = False
+
+    def _upgrade_single_file(self) -> mf.Manifest | None:
+        """A pre-7 Redis AOF (one ``appendonly.aof`` in ``dir``, no AOF directory) becomes the base of a
+        new manifest, as Redis 7 upgrades it: make the directory, persist the manifest naming the file
+        as base, then move the file in (a crash in between leaves a manifest whose base is missing,
+        which refuses to start rather than load nothing)."""
+        old = os.path.join(self.config.dir or os.getcwd(), self.prefix)
+        if not os.path.isfile(old):
+            return None
+        os.makedirs(self.directory, exist_ok=True)
+        m = mf.Manifest()
+        m.base = mf.AofFile(self.prefix, 1, mf.BASE)
+        mf.persist(self.directory, self.prefix, m)
+        os.rename(old, self._path(self.prefix))
+        mf.fsync_dir(self.directory)
+        log.info("Successfully migrated an old-style AOF into the AOF directory")
+        return m
 
     def open_on_start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Open the AOF for appending (creating base and incremental files as Redis does)."""

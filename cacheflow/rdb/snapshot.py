@@ -87,6 +87,8 @@ class LoadReport:
     # Redis Functions libraries (their code) found and not loaded: CacheFlow has no functions.
     functions: list[bytes] = field(default_factory=list)
     checksum: int = 0  # the file's CRC-64, 0 when the writer had rdbchecksum off
+    # Where the RDB ends (after its checksum): an AOF with an RDB preamble goes on with commands there.
+    end: int = 0
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -371,6 +373,8 @@ def _parse(
                                 pos, f"wrong RDB checksum: file has {stored:016x}, contents give {computed:016x}"
                             )
                     report.checksum = stored
+                    pos += 8
+                report.end = pos
                 break
             elif t < 64:
                 raise RdbError(start, unsupported_type(t))
