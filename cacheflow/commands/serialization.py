@@ -11,9 +11,10 @@ passed stores nothing; it only deletes a key that REPLACE removed.
 
 Its effect is ``RESTORE key <absolute ms or 0> payload [REPLACE] [ABSTTL]``
 so replaying it never reads the clock, or ``DEL key`` when an already expired
-TTL removed a replaced key.  IDLETIME and FREQ are validated and accepted,
-but CacheFlow keeps no LRU/LFU clock yet, so they set nothing (and are left
-out of the effect).
+TTL removed a replaced key.  IDLETIME and FREQ set the key's access data as
+Redis's objectSetLRUOrLFU does (FREQ under an LFU policy, IDLETIME under LRU;
+store/eviction.py), and are left out of the effect: access data is local to a
+process, as Redis's is not in its AOF.
 """
 
 from cacheflow.commands import errors
@@ -120,6 +121,8 @@ def restore(ctx: Context, argv: list[bytes]) -> bytes:
             ctx.effects.append([b"DEL", key])
         return encoder.OK
     db.place(key, value, ttl or None)
+    if idle >= 0 or freq >= 0:
+        ctx.keyspace.evictor.set_access(db, key, idle, freq)
     effect = [b"RESTORE", key, b"%d" % ttl, argv[3]]
     if replace:
         effect.append(b"REPLACE")

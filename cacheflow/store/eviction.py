@@ -227,6 +227,19 @@ class Evictor:
             return 0
         return max(0, self.keyspace.lru_clock - at)
 
+    def set_access(self, db: "Database", key: bytes, idle_seconds: int, frequency: int) -> None:
+        """RESTORE's IDLETIME / FREQ (-1: not given), as Redis's objectSetLRUOrLFU: FREQ sets the LFU
+        counter under an LFU policy, IDLETIME the last access under any other tracked policy; the one
+        that does not apply, or an untracked policy, changes nothing."""
+        access = db.access
+        if access is None or key not in db.data:
+            return
+        if self.keyspace.tracking == TRACK_LFU:
+            if frequency >= 0:
+                access[key] = (self._minutes() << 8) | min(frequency, 255)
+        elif idle_seconds >= 0:
+            access[key] = max(0, self.keyspace.lru_clock - idle_seconds)
+
     # -- choosing victims ------------------------------------------------------
 
     def victim(self) -> tuple["Database", bytes] | None:

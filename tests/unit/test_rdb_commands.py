@@ -84,3 +84,29 @@ def test_restore_accepts_older_versions_and_trailing_bytes() -> None:
     h = Harness()
     assert h("RESTORE", "a", "0", payload(b"\x00\x01vEXTRA", 9)) == b"OK"
     assert h("GET", "a") == b"v"
+
+
+def test_restore_idletime_and_freq_set_the_access_data_the_policy_tracks() -> None:
+    """As Redis's objectSetLRUOrLFU: IDLETIME under LRU, FREQ under LFU; the other one changes nothing."""
+    h = Harness()
+    h("SET", "s", "v")
+    dumped = h("DUMP", "s")
+    h.clock.advance(1_000_000)
+    h.keyspace.refresh_lru_clock()
+    h.keyspace.evictor.configure("allkeys-lru", 5, 10, 1, 10)
+    assert h("RESTORE", "idle", "0", dumped, "IDLETIME", "300") == b"OK"
+    assert h("OBJECT", "IDLETIME", "idle") == 300
+    assert h("RESTORE", "ancient", "0", dumped, "IDLETIME", "9999999999") == b"OK"
+    assert h("OBJECT", "IDLETIME", "ancient") == h.keyspace.lru_clock  # clamped at the clock's zero
+    assert h("RESTORE", "f", "0", dumped, "FREQ", "100") == b"OK"
+    assert h("OBJECT", "IDLETIME", "f") == 0  # FREQ means nothing to LRU
+    h.effects()
+    assert h("RESTORE", "idle", "0", dumped, "REPLACE", "IDLETIME", "7") == b"OK"
+    assert h.effects() == [(0, [b"RESTORE", b"idle", b"0", dumped, b"REPLACE"])]  # access data stays local
+    h.keyspace.evictor.configure("allkeys-lfu", 5, 10, 1, 10)
+    assert h("RESTORE", "hot", "0", dumped, "FREQ", "200") == b"OK"
+    assert h("OBJECT", "FREQ", "hot") == 200
+    assert h("RESTORE", "cold", "0", dumped, "FREQ", "0") == b"OK"
+    assert h("OBJECT", "FREQ", "cold") == 0
+    assert h("RESTORE", "i", "0", dumped, "IDLETIME", "50") == b"OK"
+    assert h("OBJECT", "FREQ", "i") == 5  # a new key's counter: IDLETIME means nothing to LFU
