@@ -185,6 +185,8 @@ class Database:
     def _touch(self, key: bytes, hit: bool) -> None:
         """Record an access for the eviction policy (only called while one tracks accesses)."""
         ks = self._ks
+        if ks.no_touch:
+            return
         tracking = ks.tracking
         access = self.access
         if tracking == TRACK_LRU:
@@ -524,6 +526,7 @@ class Keyspace:
         "_scans",
         "_next_scan_id",
         "tracking",
+        "no_touch",
         "lru_clock",
         "evictor",
     )
@@ -540,6 +543,8 @@ class Keyspace:
         self._next_scan_id = 1
         # Which per-access bookkeeping the eviction policy needs (store/eviction.py TRACK_*).
         self.tracking = TRACK_NONE
+        # Set while a CLIENT NO-TOUCH client's command runs (but TOUCH): its accesses are not recorded.
+        self.no_touch = False
         # Seconds, refreshed by the server's cron (refresh_lru_clock): one shared int per second,
         # so LRU tracking costs a dict slot per key and no int object.
         self.lru_clock = clock.now_ms() // 1000

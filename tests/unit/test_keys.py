@@ -646,3 +646,36 @@ def test_declarations(name: str, arity: int, flags: set[str], keys: tuple[int, i
     assert {n.decode() for f, n in FLAG_NAMES if cmd.flags & f} == flags
     assert (cmd.first_key, cmd.last_key, cmd.step) == keys
     assert "keyspace" in cmd.acl_categories() or name == "object"
+
+
+def test_client_no_touch_reads_leave_lru_and_lfu_data_alone_but_touch_still_touches(h: Harness, c: Context) -> None:
+    h.keyspace.evictor.configure("allkeys-lru", 5, 10, 1, 10)
+    h.run(c, "SET", "k", "v")
+    h.clock.advance(100_000)
+    h.keyspace.refresh_lru_clock()
+    quiet = h.client()
+    assert h.run(quiet, "CLIENT", "NO-TOUCH", "ON") == b"OK"
+    assert h.run(quiet, "GET", "k") == b"v"
+    assert h.run(quiet, "APPEND", "k", "w") == 2
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 100  # neither the read nor the write counted
+    for command in (["MULTI"], ["GET", "k"], ["EXEC"]):
+        h.run(quiet, *command)
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 100
+    assert h.run(quiet, "TOUCH", "k") == 1  # TOUCH is the exception
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 0
+    h.clock.advance(50_000)
+    h.keyspace.refresh_lru_clock()
+    for command in (["MULTI"], ["GET", "k"], ["TOUCH", "k"], ["EXEC"]):
+        h.run(quiet, *command)
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 0  # TOUCH inside EXEC too
+    assert h.run(quiet, "CLIENT", "NO-TOUCH", "OFF") == b"OK"
+    h.clock.advance(50_000)
+    h.keyspace.refresh_lru_clock()
+    h.run(quiet, "GET", "k")
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 0
+    h.keyspace.evictor.configure("allkeys-lfu", 5, 10, 1, 10)
+    h.run(quiet, "CLIENT", "NO-TOUCH", "ON")
+    before = h.run(c, "OBJECT", "FREQ", "k")
+    for _ in range(200):
+        h.run(quiet, "GET", "k")
+    assert h.run(c, "OBJECT", "FREQ", "k") == before
