@@ -40,6 +40,10 @@ counts as synced once written, so replies are not held.  Whatever was left
 unsynced is covered by the next fsync after the child is gone (under
 ``always``, the next write's, as in Redis).
 
+"fsync" here is ``fdatasync``, as Redis's AOF uses on Linux: it flushes the
+data and the metadata needed to read it back (the file's size), and skips
+the rest (times).
+
 Invariants: ``written`` and ``synced`` are byte counts over the writer's whole
 life (all files), written only by the loop thread; the everysec thread reports
 the offset it covered through ``call_soon_threadsafe``.  Under ``always``,
@@ -252,7 +256,7 @@ class AofWriter:
         """always: fsync on the loop thread; every write of the turn shares it (the module docstring says why)."""
         error: OSError | None = None
         try:
-            os.fsync(self.fd)
+            os.fdatasync(self.fd)
         except OSError as e:
             error = e
         else:
@@ -399,7 +403,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _fsync_quietly(fd: int) -> None:
     try:
-        os.fsync(fd)
+        os.fdatasync(fd)
     except OSError as e:
         log.warning("fsync of the AOF failed: %s", e.strerror or e)
 

@@ -67,7 +67,7 @@ class FsyncThread(threading.Thread):
                 self.last_start = time.monotonic()
             error: OSError | None = None
             try:
-                os.fsync(fd)
+                os.fdatasync(fd)
             except OSError as e:
                 error = e
             with cond:
