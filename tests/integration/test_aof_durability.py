@@ -366,3 +366,30 @@ def test_clients_get_loading_while_the_aof_loads(workdir: Path) -> None:
         assert c.dbsize() == 150_000
     finally:
         srv.stop()
+
+
+def test_switching_appendfsync_at_run_time_keeps_every_write(workdir: Path) -> None:
+    """CONFIG SET appendfsync through every policy and back, writes and a rewrite in between, then kill -9."""
+    srv = aof_server(workdir, "--appendfsync", "everysec").start()
+    c = srv.client()
+    written = 0
+    for policy in ("always", "no", "everysec", "always", "no", "always"):
+        assert c.config_set("appendfsync", policy)
+        assert c.config_get("appendfsync") == {"appendfsync": policy}
+        p = c.pipeline(transaction=False)
+        for _ in range(200):
+            p.rpush("log", written)
+            written += 1
+        p.execute()
+        if policy == "no":
+            assert c.bgrewriteaof() is True
+            wait_until(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, 30, message="rewrite")
+    assert c.info("persistence")["aof_last_write_status"] == "ok"
+    assert srv.proc is not None
+    srv.proc.send_signal(signal.SIGKILL)  # under always: every acknowledged write is in the file
+    srv.proc.wait(10)
+    srv = aof_server(workdir).start()
+    c = srv.client()
+    wait_loaded(c)
+    assert c.lrange("log", 0, -1) == [b"%d" % i for i in range(written)]
+    srv.stop()
