@@ -95,14 +95,20 @@ def _start(workdir: Path) -> tuple[ServerProcess, redis.Redis]:
     return srv, c
 
 
+def _copy_redis_dir(source: Path, workdir: Path) -> mf.Manifest:
+    """Redis's AOF directory as ours, with its manifest (a base and one incremental file)."""
+    shutil.copytree(source, workdir / "appendonlydir")
+    m = mf.load(str(workdir / "appendonlydir"), "appendonly.aof")
+    assert m is not None and m.base is not None and len(m.incrs) == 1
+    return m
+
+
 def test_a_redis_7_aof_directory_loads_and_takes_our_frames_after_its_own(
     workdir: Path, redis_aof: tuple[Path, bytes, str]
 ) -> None:
     source, digest, preamble = redis_aof
-    shutil.copytree(source, workdir / "appendonlydir")
-    m = mf.load(str(workdir / "appendonlydir"), "appendonly.aof")
-    assert m is not None and m.base is not None and len(m.incrs) == 1
-    assert m.base.name.endswith(".rdb" if preamble == "yes" else ".aof")
+    m = _copy_redis_dir(source, workdir)
+    assert m.base is not None and m.base.name.endswith(".rdb" if preamble == "yes" else ".aof")
     incr = workdir / "appendonlydir" / m.incrs[0].name
     assert incr.read_bytes().startswith(b"*")  # Redis's own format: bare commands
     srv, c = _start(workdir)
@@ -153,10 +159,7 @@ def test_a_pre_7_single_appendonly_aof_is_moved_into_the_directory_and_loads(
 def test_a_torn_command_at_the_end_of_redis_s_file_is_truncated_with_a_warning(
     workdir: Path, redis_aof: tuple[Path, bytes, str]
 ) -> None:
-    source, _, _ = redis_aof
-    shutil.copytree(source, workdir / "appendonlydir")
-    m = mf.load(str(workdir / "appendonlydir"), "appendonly.aof")
-    assert m is not None
+    m = _copy_redis_dir(redis_aof[0], workdir)
     incr = workdir / "appendonlydir" / m.incrs[0].name
     data = incr.read_bytes()
     multi = data.rindex(b"*1\r\n$5\r\nMULTI\r\n")
