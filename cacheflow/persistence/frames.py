@@ -153,6 +153,8 @@ def decode_redis_command(data: bytes, pos: int) -> tuple[list[bytes], int]:
     command that is well formed so far, ``BadFrame`` otherwise.
     """
     end = len(data)
+    if data[pos : pos + 1] != b"*":
+        raise BadFrame(pos, "bad command array header")
     head = _line(data, pos + 1, pos, b"*")
     count = _strict_int(data[pos + 1 : head])
     if count is None or count < 1:
@@ -207,32 +209,12 @@ def _trailer_prefix_ok(present: bytes) -> bool:
 
 
 def parse_command(payload: bytes) -> list[bytes] | None:
-    """A RESP array of bulk strings that is exactly ``payload``, or None."""
+    """A RESP array of bulk strings that is exactly ``payload``, or None (a frame's payload)."""
     try:
-        if not payload.startswith(b"*"):
-            return None
-        eol = payload.index(b"\r\n")
-        count = _strict_int(payload[1:eol])
-        if count is None or count < 1:
-            return None
-        pos = eol + 2
-        argv: list[bytes] = []
-        for _ in range(count):
-            if payload[pos : pos + 1] != b"$":
-                return None
-            eol = payload.index(b"\r\n", pos)
-            n = _strict_int(payload[pos + 1 : eol])
-            if n is None:
-                return None
-            start = eol + 2
-            stop = start + n
-            if payload[stop : stop + 2] != b"\r\n":
-                return None
-            argv.append(payload[start:stop])
-            pos = stop + 2
-        return argv if pos == len(payload) else None
-    except ValueError:
+        argv, end = decode_redis_command(payload, 0)
+    except (BadFrame, Torn):
         return None
+    return argv if end == len(payload) else None
 
 
 def _strict_int(raw: bytes) -> int | None:
