@@ -24,6 +24,7 @@ from setuptools import Extension, setup
 NATIVE_MODULES = [
     "cacheflow/resp/encoder.py",
     "cacheflow/store/keyspace.py",
+    "cacheflow/store/eviction.py",
     "cacheflow/commands/context.py",
     "cacheflow/commands/errors.py",
     "cacheflow/commands/table.py",

@@ -34,10 +34,10 @@ from cacheflow.commands.context import Context, ServeFn
 from cacheflow.commands.table import MULTI_IMMEDIATE, Command, CommandTable, Flag
 from cacheflow.engine.blocking import BlockingRegistry
 from cacheflow.engine.effects import EffectStream
+from cacheflow.engine.eviction_effect import EvictionEffect
 from cacheflow.engine.watch import WatchRegistry
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
-from cacheflow.store.eviction import EvictionEffect
 from cacheflow.store.keyspace import Keyspace
 
 log = logging.getLogger("cacheflow")

@@ -8,6 +8,7 @@ coarse time is enough (idle times), so the request path never reads the clock.
 import asyncio
 import collections
 import contextlib
+import gc
 import ipaddress
 import logging
 import os
@@ -155,6 +156,9 @@ class Server:
         await self._listen()
         await self._load()
         self.durability.open_on_start(self.loop)
+        # What is alive now (modules, the command table, a loaded dataset) lives as long as the
+        # server; frozen, the cyclic GC's full collections no longer walk it, each a stop of the loop.
+        gc.freeze()
         self._schedule_cron()
 
     async def _load(self) -> None:

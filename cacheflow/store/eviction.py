@@ -17,10 +17,12 @@ Redis's policies, as in its evict.c:
 a count-min sketch for every key requested (hits and misses), and new keys must
 out-score a sampled victim to stay once they leave a small admission window.
 
-Per-key access data lives in ``Database.access`` (key -> int), which exists only
-while an LRU or LFU policy is selected: it costs one dict entry per key, which a
-store that never evicts by recency or frequency should not pay.  Under other
-policies OBJECT IDLETIME / FREQ report that the data is not tracked.
+Per-key access data lives in ``Database.access`` (an ``AccessStamps``: key ->
+int), which exists only while an LRU or LFU policy is selected: it costs one
+dict entry per key, which a store that never evicts by recency or frequency
+should not pay.  Under other policies OBJECT IDLETIME / FREQ report that the
+data is not tracked.  While it exists it holds every key of its database, and
+``allkeys-lru``/``allkeys-lfu`` sample from it (see ``AccessStamps``).
 
 Invariants: the pool never holds more than ``POOL_SIZE`` entries; a victim is
 always a live key of the scope at the moment it is chosen; all randomness comes
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from cacheflow.store.keyspace import Database, Keyspace
 
 POOL_SIZE: Final = 16
+ACCESS_SHARDS: Final = 64  # a power of two: a key's shard is its hash's low bits
+SHARDED_SAMPLING_MIN: Final = 16 * ACCESS_SHARDS  # keys in a database from which eviction samples by shard
 LFU_INIT_VAL: Final = 5
 _LFU_TIME_MASK: Final = 65535
 
@@ -59,14 +63,6 @@ TRACK_NONE: Final = 0
 TRACK_LRU: Final = 1
 TRACK_LFU: Final = 2
 TRACK_TINYLFU: Final = 3
-
-
-class EvictionEffect(list[bytes]):
-    """The ``DEL`` write effect of an evicted key: it replays as a DEL, and a consumer that cares
-    (keyspace notifications' ``evicted``) tells it from a client's DEL by its type.  Defined
-    here, in interpreted code, because compiled classes cannot subclass ``list``."""
-
-    __slots__ = ()
 
 
 def tracking_for(policy: str) -> int:
@@ -111,13 +107,14 @@ class KeySampler:
     """Random keys of a dict without random access: a snapshot of its keys, refreshed as it goes stale.
 
     A snapshot is retaken once a quarter of its size has been drawn or most
-    draws miss, so the cost (a list of the keys) is amortised over many draws.
+    draws miss, so the cost (a tuple of the keys: see ``AccessStamps`` for why
+    not a list) is amortised over many draws.
     """
 
     __slots__ = ("_snapshots",)
 
     def __init__(self) -> None:
-        self._snapshots: dict[tuple[int, bool], tuple[list[bytes], list[int]]] = {}
+        self._snapshots: dict[tuple[int, bool], tuple[tuple[bytes, ...], list[int]]] = {}
 
     def sample(self, db: "Database", volatile: bool, count: int, rng: random.Random) -> list[bytes]:
         source: dict[bytes, object] | dict[bytes, int] = db.expires if volatile else db.data
@@ -130,12 +127,15 @@ class KeySampler:
         out: list[bytes] = []
         for fresh in (False, True):
             if fresh or entry is None or entry[1][0] > len(entry[0]) // 4 + count:
-                entry = (list(source), [0])
+                entry = (tuple(source), [0])
                 self._snapshots[slot] = entry
             keys, drawn = entry
+            size = len(keys)
             misses = 0
             while len(out) < count and misses < 4 * count:
-                key = keys[rng.randrange(len(keys))]
+                # random() and a product, not randrange(): randrange is interpreted Python and
+                # cost more than the rest of the draw; the bias (size / 2**53) is immaterial.
+                key = keys[int(rng.random() * size)]
                 if key in source:
                     out.append(key)
                 else:
@@ -147,6 +147,78 @@ class KeySampler:
 
     def forget(self) -> None:
         self._snapshots.clear()
+
+
+class AccessStamps:
+    """Per-key access data (LRU clock or packed LFU counter), split over ``ACCESS_SHARDS`` dicts by key hash.
+
+    Why split: a CPython dict that keeps gaining and losing keys rebuilds its
+    whole table every so often (deleted slots are reclaimed only by a rebuild),
+    one O(n) stop of the event loop: 12 ms at 134,000 keys.  Under eviction
+    every write adds a key and removes one, so the stops are regular; split,
+    each is a 64th of that.  The same split makes sampling cheap: a snapshot
+    of one shard's keys (dicts have no random access) costs a 64th of a
+    snapshot of the database, which the database dict would charge at once.
+    """
+
+    __slots__ = ("shards", "_snapshots")
+
+    def __init__(self) -> None:
+        self.shards: list[dict[bytes, int]] = [{} for _ in range(ACCESS_SHARDS)]
+        # Per shard: (its keys when taken, draws since then), retaken once a quarter has been drawn.
+        # Tuples, not lists: the cyclic GC stops tracking a tuple of bytes after one pass, where a
+        # list of every key would be walked again by each full collection (a 13 ms stop at 134k keys).
+        self._snapshots: list[tuple[tuple[bytes, ...], list[int]] | None] = [None] * ACCESS_SHARDS
+
+    def get(self, key: bytes) -> int | None:
+        return self.shards[hash(key) & (ACCESS_SHARDS - 1)].get(key)
+
+    def put(self, key: bytes, stamp: int) -> None:
+        self.shards[hash(key) & (ACCESS_SHARDS - 1)][key] = stamp
+
+    def discard(self, key: bytes) -> None:
+        self.shards[hash(key) & (ACCESS_SHARDS - 1)].pop(key, None)
+
+    def __len__(self) -> int:
+        return sum([len(shard) for shard in self.shards])
+
+    def to_dict(self) -> dict[bytes, int]:
+        whole: dict[bytes, int] = {}
+        for shard in self.shards:
+            whole.update(shard)
+        return whole
+
+    def sample(self, count: int, rng: random.Random) -> list[bytes]:
+        """Up to ``count`` random keys (with replacement): a random shard, then a key of its snapshot.
+
+        Shards are picked alike, not by size: hashing fills them evenly once
+        there are many keys, which is when the caller samples here (below
+        ``SHARDED_SAMPLING_MIN`` keys a snapshot of the whole database is cheap
+        and exact).  A key deleted since its shard's snapshot, or an empty
+        shard, is a miss; the draw is made again, up to ``4 * count`` misses.
+        """
+        out: list[bytes] = []
+        misses = 0
+        while len(out) < count and misses < 4 * count:
+            key = self._draw(int(rng.random() * ACCESS_SHARDS), rng)
+            if key is None:
+                misses += 1
+            else:
+                out.append(key)
+        return out
+
+    def _draw(self, index: int, rng: random.Random) -> bytes | None:
+        shard = self.shards[index]
+        snapshot = self._snapshots[index]
+        if snapshot is None or snapshot[1][0] > len(snapshot[0]) // 4:
+            snapshot = (tuple(shard), [0])
+            self._snapshots[index] = snapshot
+        keys, drawn = snapshot
+        drawn[0] += 1
+        if not keys:
+            return None
+        key = keys[int(rng.random() * len(keys))]
+        return key if key in shard else None
 
 
 class Evictor:
@@ -161,6 +233,7 @@ class Evictor:
         "decay_time",
         "tenacity",
         "tinylfu",
+        "by_ttl",
         "evicted_keys",
         "_pool",
         "_sampler",
@@ -177,6 +250,7 @@ class Evictor:
         self.decay_time = 1
         self.tenacity = 10
         self.tinylfu: TinyLfu | None = None
+        self.by_ttl = False  # volatile-ttl: the pool ranks by expiry time, not by access data
         self.evicted_keys = 0
         # (score, db index, key), ascending: the best victim is last.
         self._pool: list[tuple[int, int, bytes]] = []
@@ -188,6 +262,7 @@ class Evictor:
         changed = policy != self.policy
         self.policy = policy
         self.volatile = policy.startswith("volatile-")
+        self.by_ttl = policy.endswith("-ttl")
         self.samples = samples
         self.log_factor = log_factor
         self.decay_time = decay_time
@@ -204,14 +279,14 @@ class Evictor:
         """LFU time: minutes of the coarse LRU clock, in 16 bits as Redis's LFUGetTimeInMinutes."""
         return (self.keyspace.lru_clock // 60) & _LFU_TIME_MASK
 
-    def lfu_touch(self, access: dict[bytes, int], key: bytes) -> None:
+    def lfu_touch(self, access: AccessStamps, key: bytes) -> None:
         minutes = self._minutes()
         packed = access.get(key)
         counter = LFU_INIT_VAL if packed is None else lfu_decayed(packed, minutes, self.decay_time)
-        access[key] = (minutes << 8) | lfu_log_incr(counter, self.log_factor, self._rng.random())
+        access.put(key, (minutes << 8) | lfu_log_incr(counter, self.log_factor, self._rng.random()))
 
-    def lfu_new(self, access: dict[bytes, int], key: bytes) -> None:
-        access[key] = (self._minutes() << 8) | LFU_INIT_VAL
+    def lfu_new(self, access: AccessStamps, key: bytes) -> None:
+        access.put(key, (self._minutes() << 8) | LFU_INIT_VAL)
 
     def frequency(self, db: "Database", key: bytes) -> int:
         """OBJECT FREQ: the decayed counter (LFU), without touching it."""
@@ -236,9 +311,9 @@ class Evictor:
             return
         if self.keyspace.tracking == TRACK_LFU:
             if frequency >= 0:
-                access[key] = (self._minutes() << 8) | min(frequency, 255)
+                access.put(key, (self._minutes() << 8) | min(frequency, 255))
         elif idle_seconds >= 0:
-            access[key] = max(0, self.keyspace.lru_clock - idle_seconds)
+            access.put(key, max(0, self.keyspace.lru_clock - idle_seconds))
 
     # -- choosing victims ------------------------------------------------------
 
@@ -268,13 +343,12 @@ class Evictor:
         return (db, keys[0]) if keys else None
 
     def _score(self, db: "Database", key: bytes) -> int:
-        track = self.keyspace.tracking
-        if self.policy.endswith("-ttl"):
+        if self.by_ttl:
             return (1 << 63) - db.expires.get(key, 1 << 62)
         access = db.access
         if access is None:
             return 0
-        if track == TRACK_LRU:
+        if self.keyspace.tracking == TRACK_LRU:
             at = access.get(key)
             return self.keyspace.lru_clock - at if at is not None else 1 << 40
         packed = access.get(key)
@@ -292,7 +366,7 @@ class Evictor:
         keyspace_dbs = self.keyspace.dbs
         for _attempt in range(3):
             for db in dbs:
-                for key in self._sampler.sample(db, volatile, self.samples, self._rng):
+                for key in self._sample(db):
                     entry = (self._score(db, key), db.index, key)
                     if len(pool) >= POOL_SIZE:
                         if entry[0] <= pool[0][0]:
@@ -309,6 +383,15 @@ class Evictor:
                 if key in (db.expires if volatile else db.data):
                     return db, key
         return None
+
+    def _sample(self, db: "Database") -> list[bytes]:
+        """Keys to score: from the access shards when they hold the whole scope (allkeys-lru/lfu), else a snapshot."""
+        access = db.access
+        if access is not None and not self.volatile and len(db.data) >= SHARDED_SAMPLING_MIN:
+            keys = access.sample(self.samples, self._rng)
+            if keys:
+                return keys
+        return self._sampler.sample(db, self.volatile, self.samples, self._rng)
 
     def _tinylfu_victim(self) -> tuple["Database", bytes] | None:
         tiny = self.tinylfu

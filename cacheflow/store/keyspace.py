@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Sized
 from typing import Final
 
 from cacheflow.store.clock import Clock
-from cacheflow.store.eviction import TRACK_LFU, TRACK_LRU, TRACK_NONE, TRACK_TINYLFU, Evictor
+from cacheflow.store.eviction import TRACK_LFU, TRACK_LRU, TRACK_NONE, TRACK_TINYLFU, AccessStamps, Evictor
 from cacheflow.store.glob import compile_glob
 
 # How many SCAN iterations may be in flight at once before the oldest is forgotten.
@@ -134,7 +134,7 @@ class Database:
         # keyspace_hits/misses, per database so the read path touches one object; summed by Keyspace.
         self.hits = 0
         self.misses = 0
-        self._random_pool: list[bytes] = []
+        self._random_pool: tuple[bytes, ...] = ()  # a tuple, untracked by the GC (store/eviction.py says why)
         self._expire_walk: Iterator[bytes] | None = None
         # Hashes with field TTLs: key -> when to visit it, plus a heap of (time, key) whose
         # entries are live only while they match field_expiry (older ones are skipped).
@@ -143,7 +143,7 @@ class Database:
         self.used = 0
         self.costs: dict[bytes, int] = {}
         self.dirty: set[bytes] = set()  # keys whose collections changed in place since the last settle()
-        self.access: dict[bytes, int] | None = None
+        self.access: AccessStamps | None = None
         self.tracking = False  # whether reads must be reported to the eviction policy (Keyspace.set_tracking)
 
     def __len__(self) -> int:
@@ -191,7 +191,7 @@ class Database:
         access = self.access
         if tracking == TRACK_LRU:
             if hit and access is not None:
-                access[key] = ks.lru_clock
+                access.put(key, ks.lru_clock)
         elif tracking == TRACK_LFU:
             if hit and access is not None:
                 ks.evictor.lfu_touch(access, key)
@@ -207,7 +207,7 @@ class Database:
         access = self.access
         if tracking == TRACK_LRU:
             if access is not None:
-                access[key] = ks.lru_clock
+                access.put(key, ks.lru_clock)
         elif tracking == TRACK_LFU:
             if access is not None:
                 ks.evictor.lfu_new(access, key)
@@ -254,7 +254,7 @@ class Database:
             self.used -= TTL_BYTES
         if self._ks.tracking:
             if self.access is not None:
-                self.access.pop(key, None)
+                self.access.discard(key)
             tiny = self._ks.evictor.tinylfu
             if tiny is not None:
                 tiny.on_delete(key)
@@ -361,7 +361,11 @@ class Database:
         self.costs = costs
         self.dirty = set()
         if self.access is not None:
-            self.access = {}
+            # Every key counts as accessed now, as when a policy starts tracking: sampling for
+            # eviction draws from ``access``, so a key missing there could never be evicted.
+            self.access = AccessStamps()
+            for key in self.data:
+                self._created(key)
 
     def clear(self) -> int:
         removed = len(self.data)
@@ -371,8 +375,8 @@ class Database:
         self.costs = {}
         self.dirty = set()
         if self.access is not None:
-            self.access = {}
-        self._random_pool = []
+            self.access = AccessStamps()
+        self._random_pool = ()
         self._expire_walk = None
         self.field_expiry = {}
         self._field_heap = []
@@ -493,12 +497,12 @@ class Database:
         while data:
             pool = self._random_pool
             if not pool or len(pool) > 2 * len(data) or len(data) > 2 * len(pool):
-                pool = self._random_pool = list(data)
+                pool = self._random_pool = tuple(data)
             for _ in range(16):
                 key = pool[rng.randrange(len(pool))]
                 if key in data and self.lookup(key) is not None:
                     return key
-            self._random_pool = []
+            self._random_pool = ()
             if len(data) <= 16:
                 live = [k for k in list(data) if self.lookup(k) is not None]
                 return rng.choice(live) if live else None
@@ -560,7 +564,7 @@ class Keyspace:
         for db in self.dbs:
             db.tracking = tracking != TRACK_NONE
             if tracking in (TRACK_LRU, TRACK_LFU):
-                db.access = {}
+                db.access = AccessStamps()
                 for key in db.data:
                     db._created(key)
             else:
@@ -592,7 +596,7 @@ class Keyspace:
         da, db = self.dbs[a], self.dbs[b]
         da.data, db.data = db.data, da.data
         da.expires, db.expires = db.expires, da.expires
-        da._random_pool = db._random_pool = []
+        da._random_pool = db._random_pool = ()
         da._expire_walk = db._expire_walk = None
         da.field_expiry, db.field_expiry = db.field_expiry, da.field_expiry
         da._field_heap, db._field_heap = db._field_heap, da._field_heap

@@ -1,15 +1,21 @@
 """Eviction policies on small crafted keyspaces with a manual clock (store/eviction.py), and the
 running memory estimate (Database.used) kept by the write primitives."""
 
+import random
+from collections import Counter
+
 import pytest
 from engine_harness import Harness
 
 from cacheflow.store.clock import ManualClock
 from cacheflow.store.eviction import (
+    ACCESS_SHARDS,
     LFU_INIT_VAL,
+    SHARDED_SAMPLING_MIN,
     TRACK_LFU,
     TRACK_LRU,
     TRACK_NONE,
+    AccessStamps,
     eviction_time_limit_us,
     lfu_decayed,
     lfu_log_incr,
@@ -135,11 +141,62 @@ def test_random_and_noeviction() -> None:
 def test_tracking_exists_only_under_lru_and_lfu() -> None:
     ks, _ = keyspace("allkeys-lru")
     ks.dbs[0].set(b"k", b"v")
-    assert ks.tracking == TRACK_LRU and ks.dbs[0].access == {b"k": ks.lru_clock}
+    assert (
+        ks.tracking == TRACK_LRU and ks.dbs[0].access is not None and ks.dbs[0].access.to_dict() == {b"k": ks.lru_clock}
+    )
     ks.evictor.configure("allkeys-lfu", 5, 10, 1, 10)
-    assert ks.tracking == TRACK_LFU and ks.dbs[0].access is not None and b"k" in ks.dbs[0].access
+    assert ks.tracking == TRACK_LFU and ks.dbs[0].access is not None and ks.dbs[0].access.get(b"k") is not None
     ks.evictor.configure("allkeys-random", 5, 10, 1, 10)
     assert ks.tracking == TRACK_NONE and ks.dbs[0].access is None
+
+
+def test_access_stamps_spread_keys_over_shards_and_forget_them() -> None:
+    stamps = AccessStamps()
+    for i in range(2000):
+        stamps.put(b"k%d" % i, i)
+    assert len(stamps) == 2000 and stamps.get(b"k7") == 7 and stamps.get(b"nope") is None
+    # No shard holds much more than its share: a resize of one is a small stop.
+    assert max(len(shard) for shard in stamps.shards) < 3 * 2000 // ACCESS_SHARDS
+    for i in range(0, 2000, 2):
+        stamps.discard(b"k%d" % i)
+    stamps.discard(b"never-there")
+    assert stamps.to_dict() == {b"k%d" % i: i for i in range(1, 2000, 2)}
+
+
+def test_access_stamps_sample_every_key_alike_and_never_a_deleted_one() -> None:
+    stamps = AccessStamps()
+    rng = random.Random(3)
+    n = 2 * SHARDED_SAMPLING_MIN
+    for i in range(n):
+        stamps.put(b"k%d" % i, 0)
+    for _ in range(2000):  # snapshots of the shards get taken
+        assert len(stamps.sample(5, rng)) == 5
+    for i in range(n // 2, n):
+        stamps.discard(b"k%d" % i)
+    drawn: Counter[bytes] = Counter()
+    rounds = 40 * n
+    for _ in range(rounds):
+        drawn.update(stamps.sample(5, rng))
+    # Deleted keys are never handed out.  A shard is picked alike, then a key of it: a key's
+    # share is 1 / (ACCESS_SHARDS * its shard's size), which hashing keeps near 1 / keys.
+    assert set(drawn) == {b"k%d" % i for i in range(n // 2)}
+    for shard in stamps.shards:
+        for key in shard:
+            expected = rounds * 5 / ACCESS_SHARDS / len(shard)
+            assert 0.6 * expected < drawn[key] < 1.5 * expected, (key, drawn[key], expected)
+
+
+def test_keys_loaded_wholesale_are_tracked_and_evictable() -> None:
+    """A dataset put in place by RDB load (Database.recount) counts as accessed now, as Redis's
+    freshly loaded keys do; were they missing from the access data, allkeys-lru could not sample them."""
+    ks, _ = keyspace("allkeys-lru", samples=3)
+    db = ks.dbs[0]
+    n = 2 * SHARDED_SAMPLING_MIN
+    db.data = {b"k%d" % i: b"v" for i in range(n)}
+    db.recount()
+    assert db.access is not None and db.access.to_dict() == dict.fromkeys(db.data, ks.lru_clock)
+    assert sorted(evict_order(ks, n)) == sorted(b"k%d" % i for i in range(n))
+    assert not db.data and not db.access.to_dict()
 
 
 def test_eviction_time_limit_follows_tenacity() -> None:
