@@ -25,6 +25,7 @@ NATIVE_MODULES = [
     "cacheflow/resp/encoder.py",
     "cacheflow/store/keyspace.py",
     "cacheflow/store/eviction.py",
+    "cacheflow/store/tinylfu.py",
     "cacheflow/commands/context.py",
     "cacheflow/commands/errors.py",
     "cacheflow/commands/table.py",

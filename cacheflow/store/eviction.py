@@ -18,11 +18,13 @@ a count-min sketch for every key requested (hits and misses), and new keys must
 out-score a sampled victim to stay once they leave a small admission window.
 
 Per-key access data lives in ``Database.access`` (an ``AccessStamps``: key ->
-int), which exists only while an LRU or LFU policy is selected: it costs one
-dict entry per key, which a store that never evicts by recency or frequency
-should not pay.  Under other policies OBJECT IDLETIME / FREQ report that the
-data is not tracked.  While it exists it holds every key of its database, and
-``allkeys-lru``/``allkeys-lfu`` sample from it (see ``AccessStamps``).
+int), which exists only while an LRU, LFU or TinyLFU policy is selected: it
+costs one dict entry per key, which a store that never evicts by recency or
+frequency should not pay.  TinyLFU stores 0 there (its frequencies are in its
+sketch) and keeps it only as the set of keys to sample.  While it exists it
+holds every key of its database, and the ``allkeys-*`` policies among these
+three sample from it (see ``AccessStamps``).  OBJECT IDLETIME / FREQ answer
+only under the policy whose data they report.
 
 Invariants: the pool never holds more than ``POOL_SIZE`` entries; a victim is
 always a live key of the scope at the moment it is chosen; all randomness comes
@@ -147,6 +149,10 @@ class KeySampler:
 
     def forget(self) -> None:
         self._snapshots.clear()
+
+    def forget_database(self, index: int) -> None:
+        self._snapshots.pop((index, False), None)
+        self._snapshots.pop((index, True), None)
 
 
 class AccessStamps:
@@ -304,15 +310,15 @@ class Evictor:
 
     def set_access(self, db: "Database", key: bytes, idle_seconds: int, frequency: int) -> None:
         """RESTORE's IDLETIME / FREQ (-1: not given), as Redis's objectSetLRUOrLFU: FREQ sets the LFU
-        counter under an LFU policy, IDLETIME the last access under any other tracked policy; the one
-        that does not apply, or an untracked policy, changes nothing."""
+        counter under an LFU policy, IDLETIME the last access under an LRU policy; the one that does
+        not apply, or any other policy, changes nothing."""
         access = db.access
         if access is None or key not in db.data:
             return
         if self.keyspace.tracking == TRACK_LFU:
             if frequency >= 0:
                 access.put(key, (self._minutes() << 8) | min(frequency, 255))
-        elif idle_seconds >= 0:
+        elif self.keyspace.tracking == TRACK_LRU and idle_seconds >= 0:
             access.put(key, max(0, self.keyspace.lru_clock - idle_seconds))
 
     # -- choosing victims ------------------------------------------------------
@@ -385,7 +391,7 @@ class Evictor:
         return None
 
     def _sample(self, db: "Database") -> list[bytes]:
-        """Keys to score: from the access shards when they hold the whole scope (allkeys-lru/lfu), else a snapshot."""
+        """Keys to score: from the access shards when they hold the whole scope (allkeys-lru/lfu/tinylfu), else a snapshot."""
         access = db.access
         if access is not None and not self.volatile and len(db.data) >= SHARDED_SAMPLING_MIN:
             keys = access.sample(self.samples, self._rng)
@@ -400,7 +406,7 @@ class Evictor:
         if not dbs:
             return None
         db = max(dbs, key=len)
-        sampled = self._sampler.sample(db, self.volatile, self.samples, self._rng)
+        sampled = self._sample(db)
         for _attempt in range(3):
             key = tiny.choose_victim(sampled, len(db))
             if key is None:
@@ -411,8 +417,23 @@ class Evictor:
             tiny.on_delete(key)  # a window key that left by other means
         return (db, sampled[0]) if sampled else None
 
+    def forget_database(self, index: int, removed: int) -> None:
+        """Database ``index`` lost its ``removed`` keys at once (FLUSHDB, FLUSHALL, DEBUG RELOAD).
+
+        Nothing may keep referring to them: snapshots and pool entries would hold
+        their memory, and TinyLFU's key count would size its sketch for keys long
+        gone.  Once every database is empty, frequencies go too: a new dataset.
+        """
+        if not any(db.data for db in self.keyspace.dbs):
+            self.clear()
+            return
+        self._pool = [entry for entry in self._pool if entry[1] != index]
+        self._sampler.forget_database(index)
+        if self.tinylfu is not None:
+            self.tinylfu.forget_keys(removed)
+
     def clear(self) -> None:
-        """FLUSHALL / a new dataset: forget pool, snapshots and frequencies."""
+        """Every database emptied: forget pool, snapshots and frequencies."""
         self._pool = []
         self._sampler.forget()
         if self.tinylfu is not None:

@@ -19,8 +19,9 @@ Invariants:
   in place (``touch_written`` marks it ``dirty``).  So ``used`` always equals the
   sum of what was last accounted per key, and deleting a key subtracts exactly
   what it added.
-- ``access`` (key -> LRU clock or packed LFU counter) exists only while an LRU
-  or LFU eviction policy is selected (store/eviction.py says why).
+- ``access`` (key -> LRU clock, packed LFU counter, or 0 under TinyLFU) exists
+  only while an LRU, LFU or TinyLFU eviction policy is selected, and then holds
+  every key of its database (store/eviction.py says why).
 - Hashes with per-field TTLs are scheduled in ``field_expiry`` (key -> the
   time its hash's earliest field TTL passes); the active cycle's
   ``expire_fields_step`` reclaims their expired fields and reports them to
@@ -212,6 +213,8 @@ class Database:
             if access is not None:
                 ks.evictor.lfu_new(access, key)
         elif tracking == TRACK_TINYLFU:
+            if access is not None:
+                access.put(key, 0)  # no stamp: the key is there to be sampled
             tiny = ks.evictor.tinylfu
             if tiny is not None:
                 tiny.on_insert(key)
@@ -380,6 +383,8 @@ class Database:
         self._expire_walk = None
         self.field_expiry = {}
         self._field_heap = []
+        if removed:
+            self._ks.evictor.forget_database(self.index, removed)
         return removed
 
     # -- expiry --------------------------------------------------------------
@@ -563,7 +568,7 @@ class Keyspace:
         self.refresh_lru_clock()
         for db in self.dbs:
             db.tracking = tracking != TRACK_NONE
-            if tracking in (TRACK_LRU, TRACK_LFU):
+            if tracking != TRACK_NONE:
                 db.access = AccessStamps()
                 for key in db.data:
                     db._created(key)

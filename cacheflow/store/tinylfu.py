@@ -320,6 +320,10 @@ class TinyLfu:
         if len(window) > 2 * self.window_limit(self._keys) + 1:
             window.popitem(last=False)
 
+    def forget_keys(self, count: int) -> None:
+        """``count`` keys left together (a flushed database); window keys among them go at their next duel."""
+        self._keys = max(0, self._keys - count)
+
     def on_delete(self, key: bytes) -> None:
         self._window.pop(key, 0)
         if self._keys:

@@ -138,7 +138,7 @@ def test_random_and_noeviction() -> None:
     assert len(seen) == 20 and not ks.dbs[0].data and not ks.dbs[1].data
 
 
-def test_tracking_exists_only_under_lru_and_lfu() -> None:
+def test_access_data_exists_only_under_lru_lfu_and_tinylfu() -> None:
     ks, _ = keyspace("allkeys-lru")
     ks.dbs[0].set(b"k", b"v")
     assert (
@@ -146,6 +146,10 @@ def test_tracking_exists_only_under_lru_and_lfu() -> None:
     )
     ks.evictor.configure("allkeys-lfu", 5, 10, 1, 10)
     assert ks.tracking == TRACK_LFU and ks.dbs[0].access is not None and ks.dbs[0].access.get(b"k") is not None
+    ks.evictor.configure("allkeys-tinylfu", 5, 10, 1, 10)  # keys only, to sample: frequencies are in the sketch
+    assert ks.dbs[0].access is not None and ks.dbs[0].access.to_dict() == {b"k": 0}
+    ks.dbs[0].set(b"new", b"v")
+    assert ks.dbs[0].access.to_dict() == {b"k": 0, b"new": 0}
     ks.evictor.configure("allkeys-random", 5, 10, 1, 10)
     assert ks.tracking == TRACK_NONE and ks.dbs[0].access is None
 
@@ -197,6 +201,26 @@ def test_keys_loaded_wholesale_are_tracked_and_evictable() -> None:
     assert db.access is not None and db.access.to_dict() == dict.fromkeys(db.data, ks.lru_clock)
     assert sorted(evict_order(ks, n)) == sorted(b"k%d" % i for i in range(n))
     assert not db.data and not db.access.to_dict()
+
+
+def test_a_flush_leaves_nothing_behind_in_the_policy() -> None:
+    """Found by bench-cache: FLUSHALL left TinyLFU counting the old keys, so refilling grew its
+    sketch for twice the keys (2 MB, not 1, at 100,000 keys) and the cache held 11% fewer."""
+    ks, _ = keyspace("allkeys-tinylfu")
+    tiny = ks.evictor.tinylfu
+    assert tiny is not None
+    for round_ in range(3):
+        for i in range(5000):
+            ks.dbs[i % 2].set(b"r%d:%d" % (round_, i), b"v")
+        ks.evictor.victim()
+        for db in ks.dbs:
+            db.clear()
+    for i in range(5000):
+        ks.dbs[0].set(b"k%d" % i, b"v")
+    assert tiny.sketch.capacity < 2 * 5000
+    ks.dbs[1].set(b"other", b"v")
+    ks.dbs[0].clear()  # one database of two: the sampler's snapshot of it goes, the key count drops
+    assert ks.evictor.victim() == (ks.dbs[1], b"other")
 
 
 def test_eviction_time_limit_follows_tenacity() -> None:
