@@ -56,11 +56,13 @@ def _flushdb_touches(db_index: int, argv: list[bytes]) -> list[tuple[int, bytes 
 def flushdb(ctx: Context, argv: list[bytes]) -> bytes:
     """ASYNC flushes synchronously: dropping the dicts is O(1) here, the collector frees them.
 
-    No effect is emitted when the database was already empty.
+    The effect is emitted even when the database was already empty: Redis 7 propagates
+    FLUSHDB and FLUSHALL always (to the AOF and replicas), and FLUSHALL with save points
+    saves the empty dataset.  WATCH is not broken by an empty flush (engine/watch.py).
     """
     _flush_mode(argv)
-    if ctx.db.clear():
-        ctx.effects.append([b"FLUSHDB"])
+    ctx.db.clear()
+    ctx.effects.append([b"FLUSHDB"])
     return encoder.OK
 
 
@@ -81,13 +83,11 @@ def _flushall_touches(db_index: int, argv: list[bytes]) -> list[tuple[int, bytes
     tips=("request_policy:all_shards", "response_policy:all_succeeded"),
 )
 def flushall(ctx: Context, argv: list[bytes]) -> bytes:
-    """ASYNC flushes synchronously, as FLUSHDB does; no effect when every database was empty."""
+    """ASYNC flushes synchronously, and the effect is emitted always, as for FLUSHDB."""
     _flush_mode(argv)
-    removed = 0
     for db in ctx.keyspace.dbs:
-        removed += db.clear()
-    if removed:
-        ctx.effects.append([b"FLUSHALL"])
+        db.clear()
+    ctx.effects.append([b"FLUSHALL"])
     return encoder.OK
 
 

@@ -648,6 +648,19 @@ def test_flushall_with_save_points_saves_the_empty_dataset(workdir: Path) -> Non
         srv.stop()
 
 
+def test_flushall_with_save_points_saves_even_an_empty_dataset(workdir: Path) -> None:
+    """As redis-server 7.0: FLUSHALL saves whenever save points are set, keys or not."""
+    srv = server(workdir, "--save", "3600 1").start()
+    try:
+        c = client(srv)
+        assert c.dbsize() == 0 and not (workdir / "dump.rdb").exists()
+        c.flushall()
+        assert (workdir / "dump.rdb").exists()
+        assert c.info("persistence")["rdb_changes_since_last_save"] == 0
+    finally:
+        srv.stop()
+
+
 def test_dbfilename_and_dir(workdir: Path) -> None:
     srv = server(workdir, "--dbfilename", "other.rdb", "--enable-protected-configs", "yes").start()
     try:
