@@ -156,7 +156,7 @@ class KeySampler:
 
 
 class AccessStamps:
-    """Per-key access data (LRU clock or packed LFU counter), split over ``ACCESS_SHARDS`` dicts by key hash.
+    """Per-key access data (LRU clock, packed LFU counter, 0 under TinyLFU), split over ``ACCESS_SHARDS`` dicts by key hash.
 
     Why split: a CPython dict that keeps gaining and losing keys rebuilds its
     whole table every so often (deleted slots are reclaimed only by a rebuild),

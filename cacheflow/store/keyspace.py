@@ -203,21 +203,26 @@ class Database:
 
     def _created(self, key: bytes) -> None:
         """A new key, for the eviction policy's bookkeeping."""
+        self._stamp(key)
         ks = self._ks
-        tracking = ks.tracking
-        access = self.access
-        if tracking == TRACK_LRU:
-            if access is not None:
-                access.put(key, ks.lru_clock)
-        elif tracking == TRACK_LFU:
-            if access is not None:
-                ks.evictor.lfu_new(access, key)
-        elif tracking == TRACK_TINYLFU:
-            if access is not None:
-                access.put(key, 0)  # no stamp: the key is there to be sampled
+        if ks.tracking == TRACK_TINYLFU:
             tiny = ks.evictor.tinylfu
             if tiny is not None:
                 tiny.on_insert(key)
+
+    def _stamp(self, key: bytes) -> None:
+        """Give ``key`` the access data of a key accessed now (none while no policy keeps any)."""
+        access = self.access
+        if access is None:
+            return
+        ks = self._ks
+        tracking = ks.tracking
+        if tracking == TRACK_LRU:
+            access.put(key, ks.lru_clock)
+        elif tracking == TRACK_LFU:
+            ks.evictor.lfu_new(access, key)
+        else:
+            access.put(key, 0)  # TinyLFU: no stamp, the key is there to be sampled
 
     def touch_written(self, key: bytes) -> None:
         """A command changed ``key``: a collection's cost is re-measured at the next ``settle``; it counts as accessed.
@@ -366,9 +371,10 @@ class Database:
         if self.access is not None:
             # Every key counts as accessed now, as when a policy starts tracking: sampling for
             # eviction draws from ``access``, so a key missing there could never be evicted.
+            # Stamped only: TinyLFU learns the count of keys put in wholesale at its next eviction.
             self.access = AccessStamps()
             for key in self.data:
-                self._created(key)
+                self._stamp(key)
 
     def clear(self) -> int:
         removed = len(self.data)
