@@ -6,8 +6,10 @@ Python closed the gap to Redis (README "Performance").  mypyc compiles our own
 type-hinted modules unchanged, so the Python source stays the one truth: the
 package still runs interpreted when the extensions are absent, only slower.
 
-The modules listed are those every request passes through, plus the data
-types that redis-benchmark's LPUSH/SADD/HSET/LRANGE tests exercise (sorted sets are not compiled yet: under mypyc ZADD failed a differential test).  They form one
+The modules listed are those every request passes through, the data types
+that redis-benchmark's LPUSH/SADD/HSET/LRANGE/ZADD tests exercise, and the
+eviction policies (store/eviction.py, store/tinylfu.py), which run on every
+write once maxmemory is reached.  They form one
 group whose shared library lives inside the package (``cacheflow.native``),
 so an editable install finds it from any working directory.  Invariant: an
 extension must never be older than its source, or Python would import stale

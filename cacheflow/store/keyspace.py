@@ -376,7 +376,7 @@ class Database:
             for key in self.data:
                 self._stamp(key)
 
-    def clear(self) -> int:
+    def clear(self) -> None:
         removed = len(self.data)
         self.data = {}
         self.expires = {}
@@ -391,7 +391,6 @@ class Database:
         self._field_heap = []
         if removed:
             self._ks.evictor.forget_database(self.index, removed)
-        return removed
 
     # -- expiry --------------------------------------------------------------
 
