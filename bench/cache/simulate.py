@@ -13,7 +13,8 @@ can be tuned in seconds and its gain read without network noise:
   with 255 - counter as the score.
 - ``random``: a random key.
 - ``tinylfu``: cacheflow.store.tinylfu.TinyLfu, fed as the keyspace feeds it
-  (the GET and the SET are both accesses, a new key is an insert), with
+  (the GET is an access, hit or miss; the SET after a miss creates the key, an
+  insert and not another access), with
   ``maxmemory-samples`` random keys per eviction.  ``--window``,
   ``--words-per-key``, ``--sample-factor``, ``--no-doorkeeper`` and
   ``--tinylfu-samples`` try other settings than the module's defaults.
@@ -211,7 +212,7 @@ def simulate_random(trace: Sequence[int], capacity: int, samples: int, us_per_re
 
 
 class TinyLfuModel:
-    """Feeds TinyLfu exactly as the keyspace does: every GET and SET is an access, new keys are inserted."""
+    """Feeds TinyLfu exactly as the keyspace does: every GET is an access, a SET of a new key an insert."""
 
     def __init__(
         self,
@@ -244,11 +245,11 @@ class TinyLfuModel:
         hits = 0
         for i in trace:
             name = names[i]
-            record(name)
             if name in cached:
+                record(name, True)
                 hits += 1
                 continue
-            record(name)  # the SET after the miss
+            record(name, False)
             while len(keys) >= capacity:
                 n = len(keys)
                 sampled = [keys[int(rng.random() * n)] for _ in range(samples)]

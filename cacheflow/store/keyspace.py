@@ -199,7 +199,7 @@ class Database:
         elif tracking == TRACK_TINYLFU:
             tiny = ks.evictor.tinylfu
             if tiny is not None:
-                tiny.record_access(key)
+                tiny.record_access(key, hit)
 
     def _created(self, key: bytes) -> None:
         """A new key, for the eviction policy's bookkeeping."""

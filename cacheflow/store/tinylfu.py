@@ -27,6 +27,18 @@ for over 10 ms at a million keys).  A doorkeeper (the paper's: one bit per slot,
 each halving) absorbs each key's first request, so keys seen once do not
 pollute the counters; it measurably helped in bench/cache/simulate.py.
 
+Aging also adapts to a moving workload.  Caffeine answers one with a hill
+climber that resizes the window; here a larger window barely helped (the main
+region stayed full of yesterday's keys, whose high counts win every duel until
+the next halving).  What does tell a move apart is where the hits land: in a
+steady workload almost all hits find their key in the main region, and when the
+hot set moves they land in the window instead, while a scan, being all misses,
+changes neither share.  So the policy measures, over each period of a tenth of
+the key count in accesses, the share of hits that found their key outside the
+window, and when that share falls by ``SHARE_DROP`` below its running average it
+starts a halving at once (``age_early``).  The average follows the new level, so
+a workload that keeps its hot keys in the window does not keep halving.
+
 When the window is over its share at eviction time, its oldest key is the
 candidate; keys that overflowed while nothing was evicted (the cache was
 filling) join the main region unopposed, as in Caffeine before it is full.
@@ -37,6 +49,8 @@ Invariants:
   doorkeeper's bit can add 1); a halving halves every counter, rounding down.
 - Growing the sketch (``ensure_capacity``) doubles the table by copying it, so
   no estimate drops.
+- An early halving only starts when none is in progress, and at most one
+  starts per measuring period.
 - The window holds only keys reported by ``on_insert`` and not since by
   ``on_delete``; ``choose_victim`` returns a sampled key or a window key.
 - Pure: no I/O, no clock; randomness only from the ``random.Random`` seeded
@@ -209,6 +223,11 @@ class FrequencySketch:
             self._door = door
             self._door_mask = 8 * len(door) - 1
 
+    def age_soon(self) -> None:
+        """Start a halving at the next counted increment (unless one is under way), in the usual steps."""
+        if self._halving_at < 0:
+            self._next_check = 0
+
     def halve(self) -> None:
         """Age the history now: every counter halves, the doorkeeper is cleared."""
         self._halving_at = -1
@@ -257,6 +276,17 @@ class FrequencySketch:
 # answer to an attacker who keeps a warm victim's estimate high to lock a popular key out).
 ADMIT_WARM_THRESHOLD: Final = 6
 ADMIT_WARM_ODDS: Final = 128
+# Adaptive aging: the hit share of the main region is measured over periods of this fraction of the key
+# count in accesses (at least _MIN_PERIOD), and a period lasts until it has seen _MIN_PERIOD_HITS hits (a
+# share of a few hits is noise; after a move, hits can become rare).
+# A share SHARE_DROP below the running average (which moves SHARE_SMOOTHING of the way to each new share)
+# starts a halving.  Chosen with bench/cache/simulate.py: shorter periods reacted sooner and gained on
+# the shift trace down to 10% of the keys; the stationary and scan traces never triggered one.
+SHARE_PERIOD: Final = 0.1
+SHARE_DROP: Final = 0.1
+SHARE_SMOOTHING: Final = 0.25
+_MIN_PERIOD: Final = 1024
+_MIN_PERIOD_HITS: Final = 256
 # An OrderedDict node, on top of the dict slot sys.getsizeof already counts.
 _WINDOW_NODE_BYTES: Final = 56
 
@@ -269,7 +299,18 @@ class TinyLfu:
     ``choose_victim`` for a key to evict when memory is over the limit.
     """
 
-    __slots__ = ("sketch", "window_fraction", "_window", "_rng", "_keys")
+    __slots__ = (
+        "sketch",
+        "window_fraction",
+        "_window",
+        "_rng",
+        "_keys",
+        "_period_left",
+        "_hits",
+        "_main_hits",
+        "_main_share",
+        "early_agings",
+    )
 
     def __init__(
         self,
@@ -290,6 +331,13 @@ class TinyLfu:
         self._rng = random.Random(seed)
         # Live keys as counted by on_insert/on_delete (resynchronised by choose_victim's key_count).
         self._keys = 0
+        # The current measuring period: accesses still to come, hits, and hits outside the window.
+        self._period_left = _MIN_PERIOD
+        self._hits = 0
+        self._main_hits = 0
+        # The running average of the main region's share of hits; negative until a period was judged.
+        self._main_share = -1.0
+        self.early_agings = 0
 
     def window_limit(self, key_count: int) -> int:
         return max(1, int(self.window_fraction * key_count))
@@ -301,11 +349,34 @@ class TinyLfu:
         """The window, oldest first (for tests and introspection)."""
         return list(self._window)
 
-    def record_access(self, key: bytes) -> None:
+    def record_access(self, key: bytes, hit: bool = False) -> None:
+        """A request of ``key``; ``hit`` when the key was present (a miss's SET then comes as ``on_insert``)."""
         self.sketch.increment(key)
         window = self._window
         if key in window:
             window.move_to_end(key)
+            if hit:
+                self._hits += 1
+        elif hit:
+            self._hits += 1
+            self._main_hits += 1
+        self._period_left -= 1
+        if self._period_left <= 0 and self._hits >= _MIN_PERIOD_HITS:
+            self._judge_period()
+
+    def _judge_period(self) -> None:
+        """End a measuring period: age early if the main region's share of hits fell well below its average."""
+        share = self._main_hits / self._hits
+        average = self._main_share
+        if average < 0:
+            self._main_share = share
+        else:
+            if share < average - SHARE_DROP:
+                self.sketch.age_soon()
+                self.early_agings += 1
+            self._main_share = average + SHARE_SMOOTHING * (share - average)
+        self._hits = self._main_hits = 0
+        self._period_left = max(_MIN_PERIOD, int(SHARE_PERIOD * self._keys))
 
     def on_insert(self, key: bytes) -> None:
         window = self._window
@@ -371,6 +442,9 @@ class TinyLfu:
         self._window.clear()
         self.sketch.clear()
         self._keys = 0
+        self._period_left = _MIN_PERIOD
+        self._hits = self._main_hits = 0
+        self._main_share = -1.0
 
     def memory_usage(self) -> int:
         window = self._window

@@ -260,10 +260,10 @@ class Cache:
 
     def request(self, k: bytes) -> bool:
         tiny = self.tiny
-        tiny.record_access(k)
         if k in self.position:
+            tiny.record_access(k, hit=True)
             return True
-        tiny.record_access(k)
+        tiny.record_access(k, hit=False)
         keys = self.keys
         while len(keys) >= self.capacity:
             sampled = [keys[self.rng.randrange(len(keys))] for _ in range(5)]
@@ -302,6 +302,8 @@ def test_scan_keys_are_rejected() -> None:
     # the window after that, in a tie with a sample of hot keys only.
     assert sum(k in cache for k in hot) >= 145
     assert sum(k.startswith(b"scan:") for k in cache.keys) <= 55
+    # A scan is all misses: it leaves the main region's share of hits alone, and the history stays.
+    assert cache.tiny.early_agings == 0
 
 
 def test_one_hit_wonders_do_not_displace_the_working_set() -> None:
@@ -327,6 +329,57 @@ def test_window_stays_near_its_share_while_filling() -> None:
     assert len(tiny.window_keys()) >= tiny.window_limit(10_000)
     # The sketch grew with the keys.
     assert tiny.sketch.capacity >= 10_000
+
+
+# -- adaptive aging -------------------------------------------------------------------------------------
+
+
+def tiny_with_regions(main_keys: int) -> tuple[TinyLfu, list[bytes], list[bytes]]:
+    """A TinyLfu that saw ``main_keys`` new keys: the oldest have left the window for the main region."""
+    tiny = TinyLfu(seed=1)
+    keys = [key(i) for i in range(main_keys)]
+    for k in keys:
+        tiny.on_insert(k)
+    window = tiny.window_keys()
+    main = [k for k in keys if not tiny.in_window(k)]
+    assert len(window) >= 10 and len(main) > 0.9 * main_keys
+    return tiny, main, window
+
+
+def test_hits_moving_to_the_window_age_the_sketch_early() -> None:
+    """The hot set moved: the main region holds yesterday's keys and hits land in the window."""
+    tiny, main, window = tiny_with_regions(2000)
+    rng = random.Random(3)
+    for _ in range(10_000):
+        tiny.record_access(main[rng.randrange(len(main))], hit=True)
+    for i in range(10_000):  # misses only, as in a scan: no hit, no judgement
+        tiny.record_access(b"scan:%d" % i, hit=False)
+    assert tiny.early_agings == 0
+    assert tiny.sketch.resets == 0  # the regular halving is far off (10 x keys increments)
+    for _ in range(3_000):
+        tiny.record_access(window[rng.randrange(len(window))], hit=True)
+    assert tiny.early_agings >= 1
+    assert tiny.sketch.resets >= 1
+
+
+def test_a_steady_share_of_window_hits_does_not_keep_aging() -> None:
+    """A workload whose hot keys live in the window: the running average settles there, and aging stops."""
+    tiny, main, window = tiny_with_regions(2000)
+    rng = random.Random(4)
+
+    def requests(count: int, window_share: float) -> None:
+        for _ in range(count):
+            region = window if rng.random() < window_share else main
+            tiny.record_access(region[rng.randrange(len(region))], hit=True)
+
+    requests(10_000, 0.0)
+    # The move: the average comes down from 1.0 by a quarter of the gap a period, so it takes about seven
+    # periods to get within SHARE_DROP of 0.5, each of them aging.
+    requests(10_000, 0.5)
+    settled = tiny.early_agings
+    assert 1 <= settled <= 8
+    requests(50_000, 0.5)  # about fifty periods at the new level
+    assert tiny.early_agings == settled
 
 
 def test_victims_are_deterministic_for_a_seed() -> None:
