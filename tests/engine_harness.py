@@ -49,7 +49,7 @@ class Harness:
         self.engine = Engine(TABLE, self.keyspace)
         self.config = config or Config()
         self.published: list[tuple[int, list[bytes]]] = []
-        self.engine.effects.subscribe(lambda index, effects: self.published.extend((index, e) for e in effects))
+        self.engine.effects.subscribe(lambda index, effects, more: self.published.extend((index, e) for e in effects))
         self._next_id = 1
         self.ctx = self.client()
 

@@ -140,7 +140,7 @@ class BlockingRegistry:
 
     # -- becoming ready ------------------------------------------------------------
 
-    def on_effects(self, db_index: int, effects: list[list[bytes]]) -> None:
+    def on_effects(self, db_index: int, effects: list[list[bytes]], more: bool) -> None:
         """Effect-stream subscriber (only while someone is blocked): note keys that may be ready."""
         by_key = self._by_key
         ready = self.ready

@@ -64,7 +64,7 @@ class WatchRegistry:
                     return True
         return False
 
-    def on_effects(self, db_index: int, effects: list[list[bytes]]) -> None:
+    def on_effects(self, db_index: int, effects: list[list[bytes]], more: bool) -> None:
         if not self._by_key:
             return
         for argv in effects:

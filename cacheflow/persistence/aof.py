@@ -4,7 +4,10 @@ It subscribes to the engine's effect stream.  Each effect becomes one frame
 (persistence/frames.py); a ``SELECT`` frame comes first whenever the database
 changes (and at the start of every file), and a batch of several effects from
 one command is wrapped in ``MULTI``/``EXEC`` frames so it loads all or nothing,
-as Redis 7 propagates such batches.
+as Redis 7 propagates such batches.  A transaction over several databases
+comes as batches flagged ``more`` (engine/effects.py): one ``MULTI`` before the
+first, a ``SELECT`` inside wherever the database changes, one ``EXEC`` after
+the last, as Redis writes it.
 
 Frames collect in a buffer during an event-loop turn and are written with one
 ``write`` at the end of the turn, as Redis writes its AOF buffer in
@@ -91,6 +94,8 @@ class AofWriter:
         self.buf: list[bytes] = []
         self.buf_bytes = 0
         self.db = -1
+        # Inside a MULTI opened for a batch flagged ``more``: the EXEC waits for the unit's last batch.
+        self._in_unit = False
         self.written = 0
         self.synced = 0
         self.file_size = 0  # bytes in the current incremental file
@@ -181,19 +186,28 @@ class AofWriter:
 
     # -- the effect stream -----------------------------------------------------------------
 
-    def feed(self, db_index: int, effects: list[list[bytes]]) -> None:
+    def feed(self, db_index: int, effects: list[list[bytes]], more: bool = False) -> None:
         buf = self.buf
         before = len(buf)
         if db_index != self.db:
             buf.append(encode_frame([b"SELECT", b"%d" % db_index]))
             self.db = db_index
-        if len(effects) == 1:
+        if self._in_unit:
+            for argv in effects:
+                buf.append(encode_frame(argv))
+            if not more:
+                buf.append(_EXEC)
+                self._in_unit = False
+        elif len(effects) == 1 and not more:
             buf.append(encode_frame(effects[0]))
         else:
             buf.append(_MULTI)
             for argv in effects:
                 buf.append(encode_frame(argv))
-            buf.append(_EXEC)
+            if more:
+                self._in_unit = True
+            else:
+                buf.append(_EXEC)
         for i in range(before, len(buf)):
             self.buf_bytes += len(buf[i])
         if not self._flush_scheduled:

@@ -309,7 +309,7 @@ class Snapshots:
                 self.engine.effects.unsubscribe(self._on_effects)
             self._flush_subscribed = want
 
-    def _on_effects(self, db_index: int, effects: list[list[bytes]]) -> None:
+    def _on_effects(self, db_index: int, effects: list[list[bytes]], more: bool) -> None:
         """As Redis's FLUSHALL with save points: stop a BGSAVE and save the now empty dataset at once."""
         for argv in effects:
             if argv[0] == b"FLUSHALL":

@@ -139,6 +139,52 @@ def test_a_transaction_is_wrapped_in_multi_exec_in_the_file(workdir: Path) -> No
     ]
 
 
+def _entries(data: bytes) -> list[list[bytes]]:
+    entries, pos = [], 0
+    while pos < len(data):
+        argv, pos = frames.decode_frame(data, pos)
+        entries.append(argv)
+    return entries
+
+
+def test_a_transaction_over_two_databases_is_one_unit_that_loads_all_or_nothing(workdir: Path) -> None:
+    srv = aof_server(workdir).start()
+    c = srv.client(single_connection_client=True)
+    c.set("before", "1")
+    for argv in (("MULTI",), ("SET", "a", "1"), ("SELECT", "1"), ("SET", "b", "2"), ("SELECT", "0")):
+        c.execute_command(*argv)
+    assert c.execute_command("EXEC") == [b"OK", b"OK", b"OK", b"OK"]
+    srv.stop()
+    incr = workdir / "appendonlydir" / "appendonly.aof.1.incr.aof"
+    data = incr.read_bytes()
+    # As redis-server 7 writes such a transaction: one MULTI/EXEC, the SELECT inside it.
+    assert _entries(data) == [
+        [b"SELECT", b"0"],
+        [b"SET", b"before", b"1"],
+        [b"MULTI"],
+        [b"SET", b"a", b"1"],
+        [b"SELECT", b"1"],
+        [b"SET", b"b", b"2"],
+        [b"EXEC"],
+    ]
+    srv = aof_server(workdir).start()
+    wait_loaded(srv.client())
+    assert srv.client().get("a") == b"1" and srv.client(db=1).get("b") == b"2"
+    srv.stop()
+    # A crash that tore the file inside the transaction, after database 1's write: neither database
+    # keeps any of it.
+    cut = data.rfind(frames.encode_frame([b"EXEC"])) + 3
+    incr.write_bytes(data[:cut])
+    srv = aof_server(workdir).start()
+    c = srv.client()
+    wait_loaded(c)
+    assert c.get("before") == b"1"
+    assert c.get("a") is None
+    assert srv.client(db=1).get("b") is None
+    assert "Truncating the AOF appendonly.aof.1.incr.aof" in srv.log()
+    srv.stop()
+
+
 def test_torn_tail_loads_prefix_with_warning(workdir: Path) -> None:
     incr, _ = _small_aof(workdir)
     data = incr.read_bytes()

@@ -82,3 +82,36 @@ def test_a_reply_after_an_unwritten_write_waits_even_if_it_wrote_nothing(tmp_pat
     finally:
         w.close()
         loop.close()
+
+
+def test_a_transaction_over_several_databases_is_one_multi_exec(tmp_path: Path) -> None:
+    """As Redis writes it: SELECT, MULTI, the first database's effects, SELECT inside, ..., one EXEC."""
+    loop = asyncio.new_event_loop()
+    w = AofWriter(loop, EVERYSEC, lambda gate: None)
+    path = tmp_path / "x.incr.aof"
+    w.open(str(path))
+    try:
+        w.feed(0, [[b"SET", b"a", b"1"]], True)
+        w.feed(1, [[b"SET", b"b", b"2"], [b"DEL", b"c"]], True)
+        w.feed(0, [[b"SET", b"d", b"4"]], False)
+        w.feed(0, [[b"SET", b"e", b"5"]])  # the next command stands alone again
+        w.flush(force=True)
+        frame = frames.encode_frame
+        assert path.read_bytes() == b"".join(
+            frame(argv)
+            for argv in (
+                [b"SELECT", b"0"],
+                [b"MULTI"],
+                [b"SET", b"a", b"1"],
+                [b"SELECT", b"1"],
+                [b"SET", b"b", b"2"],
+                [b"DEL", b"c"],
+                [b"SELECT", b"0"],
+                [b"SET", b"d", b"4"],
+                [b"EXEC"],
+                [b"SET", b"e", b"5"],
+            )
+        )
+    finally:
+        w.close()
+        loop.close()

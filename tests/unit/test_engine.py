@@ -208,9 +208,10 @@ def test_commandstats_count_calls_failures_and_rejections(h: Harness) -> None:
 
 
 def test_exec_publishes_its_effects_as_one_batch_per_database(h: Harness) -> None:
-    # Subscribers (the AOF wraps a batch in MULTI/EXEC) must see a transaction whole, after it ran.
-    batches: list[tuple[int, list[list[bytes]]]] = []
-    h.engine.effects.subscribe(lambda index, effects: batches.append((index, list(effects))))
+    # Subscribers (the AOF wraps a transaction in MULTI/EXEC) must see it whole, after it ran, with
+    # every batch but the last flagged as continued.
+    batches: list[tuple[int, list[list[bytes]], bool]] = []
+    h.engine.effects.subscribe(lambda index, effects, more: batches.append((index, list(effects), more)))
     h("MULTI")
     h("SET", "a", "1")
     h("INCR", "n")
@@ -220,9 +221,9 @@ def test_exec_publishes_its_effects_as_one_batch_per_database(h: Harness) -> Non
     assert batches == []
     assert h("EXEC") == [b"OK", 1, b"OK", b"OK", None]
     assert batches == [
-        (0, [[b"SET", b"a", b"1"], [b"INCR", b"n"]]),
-        (1, [[b"SET", b"b", b"2"]]),
+        (0, [[b"SET", b"a", b"1"], [b"INCR", b"n"]], True),
+        (1, [[b"SET", b"b", b"2"]], False),
     ]
     batches.clear()
-    h("SET", "c", "3")  # outside a transaction: published at once, alone
-    assert batches == [(1, [[b"SET", b"c", b"3"]])]
+    h("SET", "c", "3")  # outside a transaction: published at once, alone, never continued
+    assert batches == [(1, [[b"SET", b"c", b"3"]], False)]
