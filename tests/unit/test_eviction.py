@@ -21,7 +21,7 @@ from cacheflow.store.eviction import (
     lfu_log_incr,
 )
 from cacheflow.store.hashes import Hash
-from cacheflow.store.keyspace import Keyspace
+from cacheflow.store.keyspace import SETTLE_BATCH, Keyspace
 
 
 def keyspace(policy: str, samples: int = 10) -> tuple[Keyspace, ManualClock]:
@@ -306,3 +306,23 @@ def test_engine_keeps_the_estimate_true_through_every_kind_of_command() -> None:
         settled = db.used
         db.recount()
         assert settled == db.used, argv
+
+
+def test_writes_to_many_collections_settle_in_bounded_batches() -> None:
+    """A stream of writes to new collections never leaves more than SETTLE_BATCH of them unmeasured (the
+    cron's settle measured 48 ms of them in one tick), and the running estimate stays exact."""
+    h = Harness()
+    db = h.keyspace.dbs[0]
+    most = 0
+    for i in range(3 * SETTLE_BATCH + 7):
+        h("HSET", f"h:{i}", "f", "v" * (i % 50))
+        most = max(most, len(db.dirty))
+    assert most == SETTLE_BATCH - 1
+    # One pipeline of writes to one collection still waits for a single measure.
+    for i in range(100):
+        h("RPUSH", "list", f"element {i}")
+    assert b"list" in db.dirty
+    db.settle()
+    settled = db.used
+    db.recount()
+    assert settled == db.used
