@@ -36,8 +36,9 @@ hot set moves they land in the window instead, while a scan, being all misses,
 changes neither share.  So the policy measures, over each period of a tenth of
 the key count in accesses, the share of hits that found their key outside the
 window, and when that share falls by ``SHARE_DROP`` below its running average it
-starts a halving at once (``age_early``).  The average follows the new level, so
-a workload that keeps its hot keys in the window does not keep halving.
+starts a halving at once (``FrequencySketch.age_soon``).  The average follows
+the new level, so a workload that keeps its hot keys in the window does not
+keep halving.
 
 When the window is over its share at eviction time, its oldest key is the
 candidate; keys that overflowed while nothing was evicted (the cache was
@@ -337,6 +338,7 @@ class TinyLfu:
         self._main_hits = 0
         # The running average of the main region's share of hits; negative until a period was judged.
         self._main_share = -1.0
+        # Periods whose fall in share called for a halving (one already under way is not restarted).
         self.early_agings = 0
 
     def window_limit(self, key_count: int) -> int:
