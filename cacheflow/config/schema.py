@@ -331,6 +331,37 @@ def _rewrite_plain(p: Param, value: str) -> RewriteLines:
     return [(f"{p.name} {value}", True)] if value else []
 
 
+def parse_memory_or_percent(raw: bytes, current: Any) -> int:
+    """``maxmemory-clients``: bytes (``1mb``), or a percentage of maxmemory (``10%``), which is kept
+    negative as Redis keeps it, so one int says both."""
+    if raw.endswith(b"%"):
+        digits = raw[:-1]
+        if not digits.isdigit() or len(digits) > 20:
+            raise ConfigError("argument must be a memory or percent value")
+        percent = int(digits)
+        if percent > 100:
+            raise ConfigError("percentage argument must be less or equal to 100")
+        return -percent
+    if raw.startswith(b"-"):
+        raise ConfigError("argument must be a memory or percent value")
+    try:
+        value = parse_memory(raw)
+    except ConfigError:
+        raise ConfigError("argument must be a memory or percent value") from None
+    if value > LLONG_MAX:
+        raise ConfigError("argument must be a memory or percent value")
+    return value
+
+
+def format_memory_or_percent(value: int) -> str:
+    return f"{-value}%" if value < 0 else str(value)
+
+
+def _rewrite_memory_or_percent(p: Param, value: int) -> RewriteLines:
+    text = f"{-value}%" if value < 0 else format_memory(value)
+    return [(f"{p.name} {text}", value != p.default)]
+
+
 def _clamp_hz(value: int) -> int:
     return min(value, MAX_HZ)
 
@@ -421,6 +452,14 @@ PARAMS: tuple[Param, ...] = (
     _enum("maxmemory-policy", "noeviction", POLICIES),
     _int("maxmemory-samples", 5, 1, INT_MAX),
     _int("maxmemory-eviction-tenacity", 10, 0, 100),
+    Param(
+        "maxmemory-clients",
+        "special",
+        0,
+        parse_special=parse_memory_or_percent,
+        format_special=format_memory_or_percent,
+        rewrite_special=_rewrite_memory_or_percent,
+    ),
     _int("lfu-log-factor", 10),
     _int("lfu-decay-time", 1),
     _int("active-expire-effort", 1, 1, 10, inert=True),

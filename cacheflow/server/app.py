@@ -47,6 +47,8 @@ _EXPIRE_ACCEPTABLE_STALE: Final = 10  # percent
 _FIELD_EXPIRE_LIMIT: Final = 1000  # hash fields reclaimed per database per cron run
 _METRIC_SAMPLES: Final = 16  # as Redis: instantaneous metrics average 16 samples taken every 100 ms
 _METRIC_PERIOD_MS: Final = 100
+# Clients using less than this are never evicted by maxmemory-clients (Redis's smallest eviction bucket).
+CLIENT_EVICTION_MIN_BYTES: Final = 32 * 1024
 _MEMORY_PARAMS: Final = frozenset(
     {
         "maxmemory",
@@ -98,6 +100,7 @@ class ServerStats:
         "protocol_errors",
         "client_output_limit_disconnections",
         "client_query_buffer_limit_disconnections",
+        "evicted_clients",
     )
 
     def __init__(self) -> None:
@@ -111,6 +114,7 @@ class ServerStats:
         self.protocol_errors = 0
         self.client_output_limit_disconnections = 0
         self.client_query_buffer_limit_disconnections = 0
+        self.evicted_clients = 0
 
 
 class Server:
@@ -441,6 +445,41 @@ class Server:
         else:
             self._soft_limit_since.pop(conn.ctx.id, None)
 
+    # -- client eviction (maxmemory-clients) ------------------------------------
+
+    def client_memory_limit(self) -> int:
+        """maxmemory-clients in bytes (a percentage is of maxmemory, so none without maxmemory); 0: no limit."""
+        limit = int(self.config.maxmemory_clients)
+        if limit < 0:
+            return int(self.config.maxmemory) * -limit // 100
+        return limit
+
+    def _evict_clients(self) -> None:
+        """While the clients together use more than maxmemory-clients, close the one using the most.
+
+        As Redis's client eviction: what counts is each connection's query and
+        output buffers; a client under 32 KB is never evicted (Redis's smallest
+        eviction bucket), nor one that asked CLIENT NO-EVICT on.  Checked by the
+        cron, so a client may stay over the limit for up to one cron period,
+        where Redis checks after every command.
+        """
+        limit = self.client_memory_limit()
+        if not limit:
+            return
+        sizes = [(c.query_buffer_size() + c.output_buffer_size(), c) for c in self.connections.values()]
+        total = sum(size for size, _ in sizes)
+        if total <= limit:
+            return
+        candidates = [(size, c) for size, c in sizes if size >= CLIENT_EVICTION_MIN_BYTES and not c.ctx.no_evict]
+        candidates.sort(key=lambda pair: pair[0], reverse=True)
+        for size, conn in candidates:
+            if total <= limit:
+                break
+            log.warning("Evicting client: id=%d addr=%s (%d bytes)", conn.ctx.id, conn.ctx.addr, size)
+            self.stats.evicted_clients += 1
+            total -= size
+            conn.abort()
+
     def _disconnect_for_output(self, conn: Connection, size: int) -> None:
         log.warning(
             "Client id=%d addr=%s closed for overcoming of output buffer limits (%d bytes).",
@@ -498,6 +537,7 @@ class Server:
             if self.engine.evicting:  # an eviction run that stopped at its time limit goes on
                 self.engine.evict()
             self._client_timeouts()
+            self._evict_clients()
             if self.paused_until and self.cached_ms >= self.paused_until:
                 self.unpause_clients()
             self._sample_metrics()
@@ -878,7 +918,7 @@ class Server:
             "expired_stale_perc": "%.2f" % ks.expired_stale_perc,
             "expire_cycle_cpu_milliseconds": ks.expire_cycle_time_used_ms,
             "evicted_keys": self.keyspace.evictor.evicted_keys,
-            "evicted_clients": 0,
+            "evicted_clients": s.evicted_clients,
             "keyspace_hits": self.keyspace.hits,
             "keyspace_misses": self.keyspace.misses,
             "pubsub_channels": 0,

@@ -3,6 +3,8 @@ the running used_memory estimate, OBJECT FREQ/IDLETIME, MEMORY STATS/DOCTOR.  Wh
 behaviour is exact (error texts, which commands are refused) the same sequence runs on redis-server."""
 
 import random
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -210,3 +212,72 @@ def test_oom_error_text_matches_redis(c: redis.Redis) -> None:
             client.config_set("maxmemory", 0)
         rr.close()
     assert replies[0] == replies[1] == OOM
+
+
+def test_maxmemory_clients_config_matches_redis(c: redis.Redis, real_redis: ServerProcess) -> None:
+    rr = real_redis.client()
+    try:
+        for value in ("10%", "1mb", "0", "100%", "0%", "5gb", "101%", "-1", "abc", "x%", "-5%"):
+            replies = []
+            for client in (c, rr):
+                try:
+                    client.config_set("maxmemory-clients", value)
+                    replies.append(("ok", client.config_get("maxmemory-clients")))
+                except redis.exceptions.ResponseError as e:
+                    replies.append(("error", {"text": str(e)}))
+            assert replies[0] == replies[1], value
+    finally:
+        c.config_set("maxmemory-clients", "0")
+        rr.config_set("maxmemory-clients", "0")
+        rr.close()
+
+
+def _flood_without_reading(port: int, no_evict: bool) -> socket.socket:
+    """A client that asks for 4 MB of replies and never reads them: its output buffer stays full."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting, or the window is already large
+    s.connect(("127.0.0.1", port))
+    if no_evict:
+        s.sendall(b"CLIENT NO-EVICT on\r\n")
+        assert s.recv(100) == b"+OK\r\n"
+    s.sendall(b"GET big\r\n" * 8)
+    return s
+
+
+def _closed_by_server(s: socket.socket) -> bool:
+    """Drain what the server sent; True once it closed the connection (EOF or reset)."""
+    s.setblocking(False)
+    try:
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                return True
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_maxmemory_clients_evicts_the_biggest_client_but_not_a_no_evict_one(
+    server: ServerProcess, c: redis.Redis
+) -> None:
+    c.set("big", "x" * 512 * 1024)
+    evicted_before = int(c.info("stats")["evicted_clients"])
+    c.config_set("maxmemory-clients", "1mb")
+    opened: list[socket.socket] = []
+    try:
+        protected = _flood_without_reading(server.port, no_evict=True)
+        opened.append(protected)
+        time.sleep(0.5)  # five cron periods: the protected client alone is over the limit, and stays
+        assert int(c.info("stats")["evicted_clients"]) == evicted_before
+        flooder = _flood_without_reading(server.port, no_evict=False)
+        opened.append(flooder)
+        wait_until(lambda: int(c.info("stats")["evicted_clients"]) == evicted_before + 1, 5, message="an eviction")
+        assert wait_until(lambda: _closed_by_server(flooder), 5, message="the flooder closed")
+        assert not _closed_by_server(protected)
+        assert c.ping()  # a small client (under 32 KB) is never a candidate
+        assert "Evicting client: id=" in server.log()
+    finally:
+        c.config_set("maxmemory-clients", "0")
+        for s in opened:
+            s.close()
