@@ -358,7 +358,7 @@ def format_memory_or_percent(value: int) -> str:
 
 
 def _rewrite_memory_or_percent(p: Param, value: int) -> RewriteLines:
-    text = f"{-value}%" if value < 0 else format_memory(value)
+    text = format_memory_or_percent(value) if value < 0 else format_memory(value)
     return [(f"{p.name} {text}", value != p.default)]
 
 

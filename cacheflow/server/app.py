@@ -447,7 +447,7 @@ class Server:
 
     # -- client eviction (maxmemory-clients) ------------------------------------
 
-    def client_memory_limit(self) -> int:
+    def _client_memory_limit(self) -> int:
         """maxmemory-clients in bytes (a percentage is of maxmemory, so none without maxmemory); 0: no limit."""
         limit = int(self.config.maxmemory_clients)
         if limit < 0:
@@ -463,10 +463,10 @@ class Server:
         cron, so a client may stay over the limit for up to one cron period,
         where Redis checks after every command.
         """
-        limit = self.client_memory_limit()
+        limit = self._client_memory_limit()
         if not limit:
             return
-        sizes = [(c.query_buffer_size() + c.output_buffer_size(), c) for c in self.connections.values()]
+        sizes = [(c.buffer_memory(), c) for c in self.connections.values()]
         total = sum(size for size, _ in sizes)
         if total <= limit:
             return
@@ -866,7 +866,7 @@ class Server:
             ("startup.allocated", self.used_memory_startup),
             ("replication.backlog", 0),
             ("clients.slaves", 0),
-            ("clients.normal", sum(c.output_buffer_size() + c.query_buffer_size() for c in self.connections.values())),
+            ("clients.normal", sum(c.buffer_memory() for c in self.connections.values())),
             ("cluster.links", 0),
             ("aof.buffer", 0),
             ("lua.caches", 0),

@@ -433,3 +433,7 @@ class Connection(asyncio.Protocol):
 
     def query_buffer_size(self) -> int:
         return self._parser.pending() if self._parser is not None else 0
+
+    def buffer_memory(self) -> int:
+        """What this client holds in buffers: MEMORY STATS' clients.normal and maxmemory-clients count it."""
+        return self.query_buffer_size() + self.output_buffer_size()

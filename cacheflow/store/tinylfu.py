@@ -357,11 +357,10 @@ class TinyLfu:
         window = self._window
         if key in window:
             window.move_to_end(key)
-            if hit:
-                self._hits += 1
         elif hit:
-            self._hits += 1
             self._main_hits += 1
+        if hit:
+            self._hits += 1
         self._period_left -= 1
         if self._period_left <= 0 and self._hits >= _MIN_PERIOD_HITS:
             self._judge_period()
