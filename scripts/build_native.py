@@ -25,6 +25,7 @@ from setuptools import Extension, setup
 
 NATIVE_MODULES = [
     "cacheflow/resp/encoder.py",
+    "cacheflow/resp/packet.py",
     "cacheflow/store/keyspace.py",
     "cacheflow/store/eviction.py",
     "cacheflow/store/tinylfu.py",

@@ -1,9 +1,10 @@
 """Incremental request parser for the Redis wire protocol (multibulk and inline).
 
-This is the exact, limit-checking parser.  The server's hot path hands whole
-packets to hiredis first and falls back to this parser whenever a request is
-split across packets, starts with something other than ``*``, or is malformed,
-so this parser decides every protocol error and every limit.
+This is the exact, limit-checking parser.  The server's hot path parses packets
+of whole, canonical requests itself (resp/packet.py) and falls back to this
+parser whenever a request is split across packets, starts with something
+other than ``*``, or is not canonical, so this parser decides every protocol
+error and every limit.
 
 Invariants:
 - A declared bulk or multibulk length is checked against the limits as soon as

@@ -1,14 +1,13 @@
 """One client connection: bytes in, requests through the engine, replies out.
 
-Hot path (DESIGN.md): ``data_received`` hands the whole packet to hiredis,
-runs every complete request through the engine, and sends all replies with one
-``transport.write``.  The exact pure-Python parser takes over whenever hiredis
-cannot be trusted to decide alone: the packet does not start with ``*``
-(inline commands), a request is split across packets (so limits are checked on
-its headers before its payload arrives), the packet is not exactly arrays of
-bulk strings (so the client gets Redis's exact protocol error), or it declares
-a huge aggregate (hiredis would preallocate it).  It hands back to hiredis as
-soon as it holds no partial request.
+Hot path (DESIGN.md): ``data_received`` parses a packet of whole, canonical
+requests with one compiled scan (resp/packet.py), runs every request through
+the engine, and sends all replies with one ``transport.write``.  The exact
+pure-Python parser takes over whenever that scan refuses the packet: it does
+not start with ``*`` (inline commands), a request is split across packets (so
+limits are checked on its headers before its payload arrives), or the packet is
+not exactly canonical arrays of bulk strings (so the client gets Redis's exact
+protocol error).  It hands back as soon as it holds no partial request.
 
 Invariants:
 - Requests run in the order they arrived.  Requests parsed but not yet run wait
@@ -27,14 +26,12 @@ Invariants:
 
 import asyncio
 import logging
-import re
 from typing import TYPE_CHECKING, Final, cast
-
-import hiredis
 
 from cacheflow.commands.context import ATTENTION_BLOCKED, ATTENTION_OUTPUT_LIMIT, Context
 from cacheflow.resp import encoder, text_protocol
 from cacheflow.resp.errors import ProtocolError
+from cacheflow.resp.packet import parse_whole_packet
 from cacheflow.resp.parser import RequestParser
 
 if TYPE_CHECKING:
@@ -46,47 +43,6 @@ log = logging.getLogger("cacheflow")
 _FLUSH_EVERY: Final = 128
 _MAX_CLIENTS: Final = b"-ERR max number of clients reached\r\n"
 _HIGH_WATER: Final = 256 * 1024
-# Aggregate headers (array, set, push) declaring a million or more elements.
-_BIG_ARRAY: Final = re.compile(rb"\*[0-9]{7}")
-_BIG_SET_OR_PUSH: Final = re.compile(rb"[~>][0-9]{7}")
-
-
-def _may_preallocate(data: bytes) -> bool:
-    """Whether hiredis might preallocate a huge list for this packet.
-
-    hiredis allocates an aggregate's list as soon as it reads the header, so
-    ``*3000000000`` costs 24 GB of address space, and freeing the list touches
-    every slot, stalling the loop for seconds.  Such packets go to the exact
-    parser, which never preallocates.  The first header was checked by the
-    caller; a packet with no other ``*``, ``~`` or ``>`` needs no scan.
-    ``partition`` rather than ``find``/``in``: it takes its argument without
-    the generic argument parsing those use, which cost more than the search
-    itself on a one-request packet (callgrind: ~690 against ~1,080 instructions).
-    """
-    if data.rpartition(b"*")[0] and _BIG_ARRAY.search(data) is not None:
-        return True
-    return bool(data.partition(b"~")[1] or data.partition(b">")[1]) and _BIG_SET_OR_PUSH.search(data) is not None
-
-
-def _bulk_size(length: int) -> int:
-    """Bytes of ``$<length>\r\n<payload>\r\n``: the canonical encoding of one argument."""
-    if length < 10:
-        return length + 6
-    if length < 100:
-        return length + 7
-    if length < 1000:
-        return length + 8
-    return length + len(str(length)) + 5
-
-
-def _hides_simple_string(data: bytes, requests: int, args: int) -> bool:
-    """Whether a verbatim string (longer than its bulk form) may offset a shorter simple string.
-
-    Only reached when the packet holds an ``=``.  A bulk argument owns exactly
-    two line ends and a request header one; simple strings and big numbers
-    own one, so counting line ends exposes them whatever the byte lengths.
-    """
-    return data.count(b"\r\n") != requests + 2 * args
 
 
 def _position(requests: list[list[bytes]], req: list[bytes]) -> int:
@@ -97,16 +53,11 @@ def _position(requests: list[list[bytes]], req: list[bytes]) -> int:
     raise ValueError("request not in batch")
 
 
-class _HandOver(Exception):
-    """hiredis cannot be trusted with this packet: let the exact parser decide."""
-
-
 class Connection(asyncio.Protocol):
     __slots__ = (
         "server",
         "ctx",
         "transport",
-        "_reader",
         "_parser",
         "_closed",
         "_paused_reading",
@@ -117,7 +68,6 @@ class Connection(asyncio.Protocol):
     def __init__(self, server: "Server") -> None:
         self.server = server
         self.transport: asyncio.Transport | None = None
-        self._reader = hiredis.Reader()
         self._parser: RequestParser | None = None  # set while the exact parser owns the stream
         self._closed = False
         self._paused_reading = False
@@ -192,49 +142,14 @@ class Connection(asyncio.Protocol):
         if (
             self._parser is not None
             or self._held
-            or data[0] != 42
             or server.paused_until
             or server.admission is not None
-            or not ctx.authenticated
-            or len(data) < 3
-            or (data[2] != 13 and data.find(b"\r", 1, 8) < 0)  # data[2]: fewer than 10 arguments
-            or _may_preallocate(data)
+            or not ctx.authenticated  # Redis holds unauthenticated clients to tighter limits
         ):
-            # The exact parser also takes unauthenticated clients, whom Redis holds to
-            # tighter limits, and packets whose first count is cut short.
             self._slow_received(data)
             return
-        reader = self._reader
-        reader.feed(data)
-        gets = reader.gets
-        requests: list[list[bytes]] = []
-        # The packet is trusted only if it is exactly the canonical encoding of what hiredis
-        # returned: arrays of bulk strings, nothing left over.  hiredis also returns simple
-        # strings, big numbers and verbatim strings as bytes; the first two are shorter than
-        # their bulk form, so the byte count exposes them (see _hides_simple_string for the
-        # longer verbatim form).  A request cut short, an empty array or anything buffered
-        # also breaks the equality.
-        size = 0
-        args = 0
-        try:
-            while True:
-                req = gets()
-                if req is False:
-                    break
-                if type(req) is not list or not req:
-                    raise _HandOver
-                count = len(req)
-                args += count
-                size += 4 if count < 10 else 5 if count < 100 else len(str(count)) + 3
-                for arg in req:
-                    if type(arg) is not bytes:
-                        raise _HandOver
-                    size += _bulk_size(len(arg))
-                requests.append(req)
-            if size != len(data) or (data.partition(b"=")[1] and _hides_simple_string(data, len(requests), args)):
-                raise _HandOver
-        except (hiredis.ProtocolError, _HandOver, MemoryError, TypeError):  # TypeError: a map with an unhashable key
-            self._reader = hiredis.Reader()
+        requests = parse_whole_packet(data, server.limits.max_bulk_len)
+        if requests is None:
             self._slow_received(data)
             return
         if len(requests) > _FLUSH_EVERY:
