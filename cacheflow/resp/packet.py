@@ -22,9 +22,15 @@ Invariants:
 - Numbers are canonical: digits only, no leading zero (a length may be ``0``),
   a count of 1 to 999,999 and a length at most ``max_bulk_len``.
 - Nothing is allocated from a declared size: payloads are slices of the packet.
+
+Positions are ``i64`` (mypyc's native machine integers): the scan is integer
+arithmetic and byte compares, and tagged Python ints would check for
+overflow at every step (about a third slower on a 16-request packet).
 """
 
 from typing import Final
+
+from mypy_extensions import i64
 
 _STAR: Final = 42
 _DOLLAR: Final = 36
@@ -37,10 +43,10 @@ _COUNT_DIGITS: Final = 6
 _LENGTH_DIGITS: Final = 10
 
 
-def _number(data: bytes, pos: int, end: int, max_digits: int) -> tuple[int, int]:
+def _number(data: bytes, pos: i64, end: i64, max_digits: i64) -> tuple[i64, i64]:
     """The canonical decimal at ``pos`` and the position after its CRLF; (-1, -1) if there is none."""
     first = pos
-    value = 0
+    value: i64 = 0
     while pos < end:
         c = data[pos]
         if c == _CR:
@@ -57,12 +63,12 @@ def _number(data: bytes, pos: int, end: int, max_digits: int) -> tuple[int, int]
     return value, pos + 2
 
 
-def parse_whole_packet(data: bytes, max_bulk_len: int) -> list[list[bytes]] | None:
+def parse_whole_packet(data: bytes, max_bulk_len: i64) -> list[list[bytes]] | None:
     """The requests filling ``data`` exactly, or None when the exact parser must decide."""
-    end = len(data)
+    end: i64 = len(data)
     if end == 0:
         return None
-    pos = 0
+    pos: i64 = 0
     requests: list[list[bytes]] = []
     while pos < end:
         if data[pos] != _STAR:
