@@ -21,6 +21,7 @@ from cacheflow.store.collection import Collection
 from cacheflow.store.eviction import TRACK_LFU, TRACK_LRU
 from cacheflow.store.glob import compile_glob
 from cacheflow.store.keyspace import Database, value_type
+from cacheflow.store.memory import string_encoding
 
 W = Flag.WRITE
 R = Flag.READONLY
@@ -36,7 +37,6 @@ _ULONG_MAX = 2**64 - 1
 # Redis shares one object for the integers 0..9999 and reports this refcount for it.
 _SHARED_INTEGERS = 10000
 _SHARED_REFCOUNT = 2**31 - 1
-_EMBSTR_LIMIT = 44
 _SCAN_DEFAULT_COUNT = 10
 
 _NONE = b"+none\r\n"
@@ -237,7 +237,11 @@ def keys(ctx: Context, argv: list[bytes]) -> bytes:
 
 
 def parse_cursor(raw: bytes) -> int:
-    """A SCAN cursor as strtoul reads it: a sign is allowed and a negative one wraps."""
+    """A SCAN cursor as strtoul reads it: a sign is allowed and a negative one wraps.
+
+    Redis parses the argument as a C string, so a NUL byte ends it.
+    """
+    raw = raw.partition(b"\0")[0]
     if not raw:
         return 0
     m = _CURSOR.fullmatch(raw)
@@ -665,15 +669,6 @@ def canonical_int(value: bytes) -> int | None:
         return parse_int(value)
     except CommandError:
         return None
-
-
-def string_encoding(value: bytes | bytearray) -> bytes:
-    """Redis's encoding for a string: a ``bytearray`` was edited in place, which Redis keeps raw."""
-    if value.__class__ is bytearray:
-        return b"raw"
-    if canonical_int(value) is not None:  # type: ignore[arg-type]
-        return b"int"
-    return b"embstr" if len(value) <= _EMBSTR_LIMIT else b"raw"
 
 
 def object_encoding(value: object) -> bytes:

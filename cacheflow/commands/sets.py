@@ -278,7 +278,7 @@ def _spop_count(ctx: Context, argv: list[bytes]) -> bytes:
         ctx.db.delete(key)
         ctx.effects.append([_DEL, key])
         return _set_reply(members, ctx.proto)
-    members = value.pop_many(ctx.keyspace.rng, count)
+    members = value.pop_many(ctx.keyspace.rng, count, ctx.config.set_max_intset_entries)
     for start in range(0, len(members), _SREM_BATCH):
         ctx.effects.append([_SREM, key, *members[start : start + _SREM_BATCH]])
     return _set_reply(members, ctx.proto)

@@ -363,7 +363,8 @@ def _rewrite_memory_or_percent(p: Param, value: int) -> RewriteLines:
 
 
 def _clamp_hz(value: int) -> int:
-    return min(value, MAX_HZ)
+    """Redis accepts any hz and caps it to 1..500 (CONFIG GET shows the capped value)."""
+    return max(1, min(value, MAX_HZ))
 
 
 # -- the parameters ---------------------------------------------------------------------

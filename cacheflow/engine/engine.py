@@ -267,19 +267,23 @@ class Engine:
         try:
             cmd = self.resolve(argv)
         except CommandError as e:
+            known = self.find(argv[0])
+            if known is not None and known.name == "exec":  # its arity (resolve counted the rejection)
+                return self.abort_exec(ctx, None, str(e).removeprefix("ERR "))
             if ctx.in_multi:
                 ctx.multi_error = True
             return self._reject(e, None)
         if not ctx.authenticated and not cmd.flags & Flag.NO_AUTH:
+            if cmd.name == "exec":
+                return self.abort_exec(ctx, cmd, "NOAUTH Authentication required.")
             self.errors.count("NOAUTH")
             cmd.rejected_calls += 1
             if ctx.in_multi:
                 ctx.multi_error = True
             return _NOAUTH
         if self.memory_limit and self._out_of_memory(ctx, cmd):
-            if cmd.name == "exec":  # Redis's execCommandAbort
-                self.discard_transaction(ctx)
-                return self._reject(CommandError(f"EXECABORT Transaction discarded because of: {_OOM}"), cmd)
+            if cmd.name == "exec":
+                return self.abort_exec(ctx, cmd, _OOM)
             if ctx.in_multi:
                 ctx.multi_error = True
             return self._reject(CommandError(_OOM), cmd)
@@ -288,6 +292,7 @@ class Engine:
                 ctx.multi_error = True
                 return self._reject(CommandError("ERR Command not allowed inside a transaction"), cmd)
             ctx.multi_queue.append((cmd, argv))
+            ctx.last_command = cmd  # CLIENT LIST shows a queued command as the client's last, as Redis does
             return encoder.QUEUED
         reply = self.call(ctx, cmd, argv)
         if self._ready:  # after the whole command, EXEC included, as Redis serves blocked clients
@@ -350,6 +355,13 @@ class Engine:
             cmd.rejected_calls += 1
         return self._fail(str(e))
 
+    def abort_exec(self, ctx: Context, exec_cmd: Command | None, why: str) -> bytes:
+        """Redis's execCommandAbort: an EXEC refused before it runs (arity, NOAUTH, OOM, -MISCONF,
+        -LOADING) discards the transaction, MULTI or not, and names the refusal.  ``exec_cmd`` is
+        None when the rejection is already counted."""
+        self.discard_transaction(ctx)
+        return self._reject(CommandError("EXECABORT Transaction discarded because of: " + why), exec_cmd)
+
     # -- transactions --------------------------------------------------------
 
     def watch(self, ctx: Context, key: bytes) -> None:
@@ -365,7 +377,7 @@ class Engine:
         dirty = ctx.watch_dirty or (bool(ctx.watched) and self.watches.expired_since_watch(ctx))
         self.discard_transaction(ctx)
         if error:
-            return self._fail(_EXECABORT)
+            raise CommandError(_EXECABORT)  # counted as a failed EXEC, as Redis counts an error reply
         if dirty:
             return encoder.null_array(ctx.proto)
         ctx.deny_blocking = True
@@ -397,13 +409,14 @@ def _printable(raw: bytes, limit: int) -> str:
 
 
 def _unknown_command(argv: list[bytes]) -> str:
-    """Redis 7's wording: the name, then up to 128 bytes of the arguments, each quoted."""
-    args = ""
-    budget = 128
+    """Redis 7's wording: the name, then arguments, each quoted, while the list is under 128 bytes.
+
+    Each argument is cut to what is left of the 128 (quotes and spaces count), as Redis builds it.
+    """
+    listed = b""
     for a in argv[1:]:
-        if budget <= 0:
+        if len(listed) >= 128:
             break
-        piece = a[:budget]
-        budget -= len(piece)
-        args += "'" + piece.decode("utf-8", "surrogateescape") + "' "
+        listed += b"'" + a[: 128 - len(listed)] + b"' "
+    args = listed.decode("utf-8", "surrogateescape")
     return f"ERR unknown command '{_printable(argv[0], 128)}', with args beginning with: {args}"

@@ -309,7 +309,8 @@ def encode_string(s: bytes, compress: bool) -> bytes:
                 if enc is not None:
                     return enc
     if compress and n > 20:
-        packed: bytes | None = lzf.compress(s, n - 4)
+        # Redis gives lzf_compress n - 4 bytes of room; python-lzf adds one to what it is given.
+        packed: bytes | None = lzf.compress(s, n - 5)
         if packed:
             return b"\xc3" + encode_length(len(packed)) + encode_length(n) + packed
     if n < 0x40:

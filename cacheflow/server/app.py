@@ -276,6 +276,8 @@ class Server:
             cmd = engine.find(argv[0])
             if cmd is not None and cmd.flags & Flag.LOADING:
                 return None
+            if cmd is not None and cmd.name == "exec":
+                return engine.abort_exec(ctx, cmd, _LOADING[1:-2].decode())
             engine.errors.count("LOADING")
             if cmd is not None:
                 cmd.rejected_calls += 1
@@ -750,16 +752,13 @@ class Server:
                 return None
         elif not cmd.flags & Flag.WRITE and cmd.name != "ping":
             return None
-        cmd.rejected_calls += 1
         if is_exec:
-            engine.discard_transaction(ctx)
-            message = "EXECABORT Transaction discarded because of: " + misconf
-        else:
-            if ctx.in_multi:
-                ctx.multi_error = True
-            message = misconf
-        engine.errors.count(message)
-        return encoder.error(message)
+            return engine.abort_exec(ctx, cmd, misconf)
+        cmd.rejected_calls += 1
+        if ctx.in_multi:
+            ctx.multi_error = True
+        engine.errors.count(misconf)
+        return encoder.error(misconf)
 
     def uptime(self) -> int:
         return int(time.time() - self.start_time)

@@ -83,12 +83,19 @@ def _translate(pattern: bytes) -> bytes:
 
 @lru_cache(maxsize=256)
 def compile_glob(pattern: bytes, nocase: bool = False) -> Callable[[bytes], bool]:
-    """Return a predicate telling whether a whole key matches ``pattern``."""
+    """Return a predicate telling whether a whole key matches ``pattern``.
+
+    An empty key matches only ``*`` (the match-all shortcut KEYS, SCAN and
+    the rest take before matching) and the empty pattern: Redis's matcher
+    never enters its loop for an empty string, so even ``**`` fails there.
+    """
     if pattern == b"*":
         return lambda _key: True
+    if not pattern:
+        return lambda key: not key
     flags = re.DOTALL | (re.IGNORECASE if nocase else 0)
     matcher = re.compile(_translate(pattern), flags).fullmatch
-    return lambda key: matcher(key) is not None
+    return lambda key: bool(key) and matcher(key) is not None
 
 
 def glob_match(pattern: bytes, key: bytes, nocase: bool = False) -> bool:

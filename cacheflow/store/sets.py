@@ -49,6 +49,8 @@ _WIDTH_OF_BYTE: Final = {ord("h"): 2, ord("i"): 4, ord("q"): 8}
 _EMPTY_INTS: Final = b"h"
 _INT_START: Final = frozenset(b"-0123456789")
 _DIGITS: Final = frozenset(b"0123456789")
+# SPOP with a count rebuilds the set when at most a fifth as many members stay (Redis's SPOP_MOVE_STRATEGY_MUL).
+_SPOP_REBUILD_RATIO: Final = 5
 
 
 def int_member(member: bytes) -> int | None:
@@ -375,7 +377,7 @@ class SetValue:
             table[last] = i
         return member, len(items)
 
-    def pop_many(self, rng: Random, count: int) -> list[bytes]:
+    def pop_many(self, rng: Random, count: int, max_intset: int) -> list[bytes]:
         """Remove and return ``count`` distinct random members; ``count`` must be below the size."""
         table = self.table
         if table is None:
@@ -394,7 +396,14 @@ class SetValue:
                 # Drawing the members that stay is the shorter job; the rest go in list order.
                 kept = set(rng.sample(range(n), n - count))
                 popped = [m for i, m in enumerate(items) if i not in kept]
-                self.table = _Table([m for i, m in enumerate(items) if i in kept])
+                staying = [m for i, m in enumerate(items) if i in kept]
+                if (n - count) * _SPOP_REBUILD_RATIO <= count:
+                    # Redis builds a new set from the members that stay here (SPOP's third
+                    # strategy), so the set becomes an intset again if they are all integers.
+                    rebuilt = SetValue.from_members(staying, max_intset, distinct=True)
+                    self._ints, self.table = rebuilt._ints, rebuilt.table
+                else:
+                    self.table = _Table(staying)
                 return popped
             indexes = rng.sample(range(n), count)
             taken = set(indexes)

@@ -101,6 +101,44 @@ def test_requirepass_flow(servers_with_password: tuple[ServerProcess, ServerProc
     )
 
 
+def test_an_unauthenticated_exec_aborts_the_transaction(
+    servers_with_password: tuple[ServerProcess, ServerProcess],
+) -> None:
+    cf, rr = servers_with_password
+    same(cf, rr, ("MULTI",), ("EXEC",), ("EXEC",), ("DISCARD",), ("INFO", "errorstats"))
+
+
+def test_an_exec_refused_on_its_arity_aborts_the_transaction(
+    cacheflow: ServerProcess, real_redis: ServerProcess
+) -> None:
+    """Redis's execCommandAbort: EXECABORT with the reason, and the transaction (and its watches) gone."""
+    same(
+        cacheflow,
+        real_redis,
+        ("CONFIG", "RESETSTAT"),
+        ("MULTI",),
+        ("SET", "a", "1"),
+        ("EXEC", "x"),
+        ("EXEC",),
+        ("DISCARD",),
+        ("EXEC", "x"),
+        ("MULTI",),
+        ("NOSUCH",),
+        ("EXEC",),
+        ("INFO", "errorstats"),
+    )
+    a, b = Wire(cacheflow.port, 2), Wire(real_redis.port, 2)
+    try:
+        stats = [w.call("INFO", "commandstats") for w in (a, b)]
+        exec_stats = [
+            re.search(rb"cmdstat_exec:calls=(\d+),.*rejected_calls=(\d+),failed_calls=(\d+)", x) for x in stats
+        ]
+        assert [m.groups() if m else None for m in exec_stats] == [(b"2", b"2", b"2")] * 2, stats
+    finally:
+        a.close()
+        b.close()
+
+
 def test_reset_and_quit(cacheflow: ServerProcess, real_redis: ServerProcess) -> None:
     same(
         cacheflow,

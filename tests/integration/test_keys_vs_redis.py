@@ -511,6 +511,24 @@ def test_scan_errors(pair: tuple[redis.Redis, redis.Redis]) -> None:
     )
 
 
+def test_the_empty_key_matches_only_star_and_the_empty_pattern(pair: tuple[redis.Redis, redis.Redis]) -> None:
+    """Redis's matcher never runs its loop on an empty key: ``**`` and ``*?`` miss it, ``*`` is a shortcut."""
+    for client in pair:
+        client.mset({b"": 1, b"a": 2})
+    for pattern in (b"*", b"**", b"***", b"", b"?", b"*a*", b"[^b]", b"a*"):
+        keys = [sorted(c.keys(pattern)) for c in pair]
+        scans = [sorted(c.execute_command("SCAN", 0, "MATCH", pattern, "COUNT", 100)[1]) for c in pair]
+        assert keys[0] == keys[1] and scans[0] == scans[1], (pattern, keys, scans)
+
+
+def test_a_nul_byte_ends_the_scan_cursor(pair: tuple[redis.Redis, redis.Redis]) -> None:
+    """Redis reads the cursor as a C string: ``0\\0x`` is cursor 0."""
+    for client in pair:
+        client.set("a", 1)
+    for raw in (b"0\x00x", b"\x00", b"-0\x00"):
+        assert [c.execute_command("SCAN", raw) for c in pair] == [(0, [b"a"])] * 2
+
+
 def test_scan_returns_keys_present_throughout_while_others_come_and_go(pair: tuple[redis.Redis, redis.Redis]) -> None:
     for client in pair:
         client.mset({f"stable{i}": i for i in range(200)})

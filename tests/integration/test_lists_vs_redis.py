@@ -2,10 +2,11 @@
 
 import random
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
-from pair import Pair, open_pair
+from pair import Pair, assert_watch_breaks_alike, open_pair
 from servers import ServerProcess
 
 
@@ -484,3 +485,34 @@ def test_resp3_replies(cacheflow: ServerProcess, real_redis: ServerProcess) -> N
     finally:
         pair.ours.close()
         pair.theirs.close()
+
+
+# A WATCH on ``k`` and one command from another client: no-ops included, since Redis
+# signals some of them anyway (LTRIM always does) and skips others (LREM of nothing).
+WATCH_CASES: list[tuple[list[tuple[str, ...]], tuple[str, ...]]] = [
+    ([("RPUSH", "k", "a", "b", "c")], ("LTRIM", "k", "0", "-1")),
+    ([("RPUSH", "k", "a", "b", "c")], ("LTRIM", "k", "-100", "100")),
+    ([("RPUSH", "k", "a", "b", "c")], ("LTRIM", "k", "1", "0")),
+    ([("RPUSH", "k", "a", "b", "c")], ("LTRIM", "k", "0", "0")),
+    ([], ("LTRIM", "k", "0", "1")),
+    ([("RPUSH", "k", "a")], ("LREM", "k", "0", "zz")),
+    ([("RPUSH", "k", "a")], ("LREM", "k", "0", "a")),
+    ([("RPUSH", "k", "a")], ("LSET", "k", "0", "a")),
+    ([("RPUSH", "k", "a")], ("LINSERT", "k", "BEFORE", "zz", "b")),
+    ([("RPUSH", "k", "a")], ("LINSERT", "k", "BEFORE", "a", "b")),
+    ([], ("LPUSHX", "k", "a")),
+    ([("RPUSH", "k", "a")], ("RPUSHX", "k", "b")),
+    ([("RPUSH", "k", "a")], ("LPOP", "k", "0")),
+    ([("RPUSH", "k", "a", "b")], ("RPOP", "k")),
+    ([("RPUSH", "k", "a", "b")], ("LMOVE", "k", "k", "LEFT", "RIGHT")),
+    ([("RPUSH", "o", "a")], ("LMOVE", "o", "k", "LEFT", "LEFT")),
+    ([("RPUSH", "k", "a")], ("LMPOP", "1", "k", "LEFT", "COUNT", "5")),
+    ([("RPUSH", "k", "a")], ("LPOS", "k", "a")),
+]
+
+
+@pytest.mark.parametrize(("setup", "command"), WATCH_CASES, ids=lambda c: " ".join(map(str, c)) if c else "-")
+def test_which_commands_break_a_watch(
+    cacheflow: ServerProcess, real_redis: ServerProcess, setup: list[tuple[str, ...]], command: tuple[str, ...]
+) -> None:
+    assert_watch_breaks_alike(cacheflow, real_redis, setup, command)

@@ -269,6 +269,10 @@ CASES: list[tuple[str, bytes, bytes | None]] = [
         encode(b"NOSUCHCMD", b"x" * 200),
         b"-ERR unknown command 'NOSUCHCMD', with args beginning with: 'x",
     ),
+    # The argument list stops once it reaches 128 bytes (quotes and spaces count); the last one is cut to fit.
+    ("unknown-many-args", encode(b"FOO", *(b"%d" % i for i in range(30))), b"-ERR unknown command 'FOO'"),
+    ("unknown-long-args", encode(b"FOO", b"a" * 100, b"b" * 100, b"c"), b"-ERR unknown command 'FOO'"),
+    ("unknown-arg-fills-the-list", encode(b"FOO", b"a" * 126, b"b"), b"-ERR unknown command 'FOO'"),
     (
         "unknown-with-crlf",
         encode(b"NO\r\nSUCH", b"a\r\nb"),

@@ -254,6 +254,7 @@ SAME_VALUE_SETS = [
     ("client-output-buffer-limit", "normal 1mb 2mb 3 replica 300mb 100mb 10", "normal 0 0 0 replica 256mb 64mb 60"),
     ("maxmemory", "10mb", "0"),
     ("hz", "1000", "10"),
+    ("hz", "0", "10"),
     ("notify-keyspace-events", "KEA", ""),
     ("loglevel", "VERBOSE", "notice"),
 ]
@@ -809,6 +810,10 @@ def test_client_list_filters(cacheflow: ServerProcess) -> None:
     assert {str(a_id), str(b_id)} <= {line_fields(x)["id"] for x in normal}
     assert payload(a.call("CLIENT", "LIST", "TYPE", "pubsub")) == b""
     assert line_fields(payload(a.call("CLIENT", "LIST", "ID", str(b_id))).decode().strip())["cmd"] == "client|id"
+    b.call("MULTI")
+    b.call("SET", "k", "v")
+    queued = line_fields(payload(a.call("CLIENT", "LIST", "ID", str(b_id))).decode().strip())
+    assert (queued["cmd"], queued["flags"], queued["multi"]) == ("set", "x", "1")  # as Redis: the queued command
 
 
 CLIENT_ERRORS = [

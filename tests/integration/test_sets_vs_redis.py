@@ -312,6 +312,20 @@ def test_random_commands_arguments(pair: Pair) -> None:
     )
 
 
+@pytest.mark.parametrize(("members", "popped"), [(600, 597), (600, 499), (600, 500), (100, 99)])
+def test_spop_of_most_of_a_set_rebuilds_it_as_redis_does(pair: Pair, members: int, popped: int) -> None:
+    """Redis builds a new set from the few members that stay (at most a fifth of the popped count):
+    a hashtable of integers becomes an intset again."""
+    pair.same("SADD", "s", *[str(i) for i in range(members)])
+    pair.same("SADD", "t", *[f"m{i}" for i in range(members)])
+    pair.same("OBJECT", "ENCODING", "s")
+    for key in ("s", "t"):
+        for conn in (pair.ours, pair.theirs):
+            conn.call("SPOP", key, popped)
+        pair.same("SCARD", key)
+        pair.same("OBJECT", "ENCODING", key)
+
+
 @pytest.mark.parametrize("kind", ["intset", "hashtable"])
 def test_srandmember_shapes(pair: Pair, kind: str) -> None:
     values = [str(i * 3) for i in range(40)] if kind == "intset" else [f"m{i}" for i in range(40)]

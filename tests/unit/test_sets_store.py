@@ -201,7 +201,7 @@ def test_pops_remove_what_they_return() -> None:
     for value in both_encodings():
         before = set(value.members())
         one, _ = value.pop_random(rng)
-        many = value.pop_many(rng, 12)
+        many = value.pop_many(rng, 12, 512)
         assert len(set(many)) == 12
         assert one not in many
         assert set(value.members()) == before - {one} - set(many)
@@ -213,7 +213,7 @@ def test_random_picks_depend_only_on_the_seed_and_the_operations() -> None:
         rng = random.Random(99)
         value = build(*[b"k%d" % i for i in range(100)])
         value.remove([b"k%d" % i for i in range(0, 100, 7)])
-        out = [value.pop_random(rng)[0], *value.pop_many(rng, 5), *value.random_sample(rng, 5)]
+        out = [value.pop_random(rng)[0], *value.pop_many(rng, 5, 512), *value.random_sample(rng, 5)]
         return out + value.random_choices(rng, 5) + value.members()
 
     assert run() == run()
@@ -275,7 +275,7 @@ def test_scan_returns_every_member_present_for_the_whole_iteration(
         elif op == "remove" and value.remove([member]):
             removed.add(member)
         elif op == "pop" and len(value) > 1:
-            removed.update(value.pop_many(rng, 1 + n % (len(value) - 1)))
+            removed.update(value.pop_many(rng, 1 + n % (len(value) - 1), 512))
         cursor, batch = value.scan(cursor, count)
         assert all(m in value for m in batch)
         seen.update(batch)
@@ -285,7 +285,7 @@ def test_scan_returns_every_member_present_for_the_whole_iteration(
 @pytest.mark.parametrize("count", [1, 10, 30, 60, 99])
 def test_pop_many_at_every_size_keeps_the_table_consistent(count: int) -> None:
     value = build(*[b"m%d" % i for i in range(100)])
-    popped = value.pop_many(random.Random(count), count)
+    popped = value.pop_many(random.Random(count), count, 512)
     assert len(popped) == len(set(popped)) == count
     rest = value.members()
     assert len(rest) == len(value) == 100 - count
