@@ -359,7 +359,8 @@ def debug(ctx: Context, argv: list[bytes]) -> bytes:
             ctx.server.blocking_sleep(seconds)
         return encoder.OK
     if sub == b"error" and argc == 3:
-        raise CommandError(argv[2].decode("utf-8", "surrogateescape"))
+        # Redis writes this reply as raw protocol: it counts in neither errorstats nor failed_calls.
+        return encoder.error(argv[2].decode("utf-8", "surrogateescape"))
     if sub == b"object" and argc == 3:
         # Redis finds the key in the dictionary directly: an expired key not yet reclaimed still answers.
         value = ctx.db.data.get(argv[2])

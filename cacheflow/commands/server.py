@@ -197,10 +197,10 @@ def memory_stats(ctx: Context, argv: list[bytes]) -> bytes:
 _DOCTOR_EMPTY = (
     "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in "
     "these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and "
-    "I will be back to our programming as soon as I finished rebooting."
+    "I will be back to our programming as soon as I finished rebooting.\n"
 )
 _DOCTOR_FINE = (
-    "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
+    "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
 )
 
 
@@ -235,7 +235,11 @@ def memory_doctor(ctx: Context, argv: list[bytes]) -> bytes:
         )
     if not problems:
         return encoder.verbatim(_DOCTOR_FINE.encode(), ctx.proto)
-    text = "Sam, I detected a few issues in this instance memory implementation:\n\n" + "\n\n".join(problems)
+    text = (
+        "Sam, I detected a few issues in this instance memory implementation:\n\n"
+        + "".join(p + "\n\n" for p in problems)
+        + "I'm here to keep you safe, Sam. I want to help you.\n"
+    )
     return encoder.verbatim(text.encode(), ctx.proto)
 
 

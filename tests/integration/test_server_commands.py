@@ -984,6 +984,28 @@ def test_debug_errors_match_redis(r: redis.Redis, rr: redis.Redis, args: tuple[s
     assert error_of(r, *args) == error_of(rr, *args)
 
 
+def test_debug_error_is_not_counted_as_an_error(r: redis.Redis, rr: redis.Redis) -> None:
+    """Redis writes DEBUG ERROR's reply as raw protocol, past its error accounting."""
+    for client in (r, rr):
+        client.config_resetstat()
+        error_of(client, "DEBUG", "ERROR", "WEIRD thing")
+    assert r.info("errorstats") == rr.info("errorstats") == {}
+    assert (
+        r.info("commandstats")["cmdstat_debug"]["failed_calls"]
+        == rr.info("commandstats")["cmdstat_debug"]["failed_calls"]
+        == 0
+    )
+
+
+def test_memory_doctor_on_an_empty_instance_matches_redis(wire: Wire, real_redis: ServerProcess) -> None:
+    theirs = Wire(real_redis.port)
+    try:
+        for command in (("FLUSHALL",), ("MEMORY", "DOCTOR")):
+            assert wire.call(*command) == theirs.call(*command)
+    finally:
+        theirs.close()
+
+
 def test_debug_digest_matches_redis(r: redis.Redis, rr: redis.Redis) -> None:
     for client in (r, rr):
         assert client.execute_command("DEBUG", "DIGEST") == b"0" * 40
