@@ -29,6 +29,7 @@ NATIVE_MODULES = [
     "cacheflow/store/keyspace.py",
     "cacheflow/store/eviction.py",
     "cacheflow/store/tinylfu.py",
+    "cacheflow/store/idle_clock.py",
     "cacheflow/commands/context.py",
     "cacheflow/commands/errors.py",
     "cacheflow/commands/table.py",

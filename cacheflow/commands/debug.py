@@ -36,6 +36,7 @@ _ZERO_DIGEST = bytes(20)
 # Redis's object type codes, mixed into every value's digest.
 _TYPE_CODES = {b"string": 0, b"list": 1, b"set": 2, b"zset": 3, b"hash": 4, b"stream": 6}
 _SHARED_INTEGERS = 10000
+_LRU_CLOCK_MAX = (1 << 24) - 1  # the LRU clock field of a Redis object header
 _NUMBER_PREFIX = re.compile(rb"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _INT_PREFIX = re.compile(rb"\s*[-+]?\d+")
 _LISTPACK_EMPTY = 7  # a listpack's header (total bytes, element count) and end byte
@@ -269,8 +270,9 @@ def _intset_width(v: int) -> int:
     return 8
 
 
-def object_line(value: object, fill: int = -2, compress: int = 0) -> str:
-    """DEBUG OBJECT's line; ``fill`` and ``compress`` are the list settings lists report.
+def object_line(value: object, fill: int = -2, compress: int = 0, lru: int = 0, idle: int = 0) -> str:
+    """DEBUG OBJECT's line; ``fill`` and ``compress`` are the list settings lists report, ``lru`` and
+    ``idle`` the key's last access (24-bit LRU clock, as Redis's object header holds it) and idle seconds.
 
     Redis reports the settings a list was created with; CacheFlow keeps none
     per list and reports the current ones.
@@ -285,10 +287,9 @@ def object_line(value: object, fill: int = -2, compress: int = 0) -> str:
         serial, extra = _collection_details(value, fill, compress)
         shared = False
     refcount = 2147483647 if shared else 1
-    # CacheFlow keeps no per-key access clock, so lru and idle time read 0.
     return (
         f"Value at:{hex(id(value))} refcount:{refcount} encoding:{enc.decode()} "
-        f"serializedlength:{serial} lru:0 lru_seconds_idle:0{extra}"
+        f"serializedlength:{serial} lru:{lru} lru_seconds_idle:{idle}{extra}"
     )
 
 
@@ -367,7 +368,11 @@ def debug(ctx: Context, argv: list[bytes]) -> bytes:
         if value is None:
             raise CommandError("ERR no such key")
         config = ctx.config
-        return encoder.simple(object_line(value, config.list_max_listpack_size, config.list_compress_depth))
+        evictor = ctx.keyspace.evictor
+        lru = evictor.last_access(ctx.db, argv[2]) & _LRU_CLOCK_MAX
+        idle = evictor.idle_seconds(ctx.db, argv[2])
+        line = object_line(value, config.list_max_listpack_size, config.list_compress_depth, lru, idle)
+        return encoder.simple(line)
     if sub == b"reload":
         save = flush = True
         for raw in argv[2:]:

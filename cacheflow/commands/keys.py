@@ -18,7 +18,7 @@ from cacheflow.commands.table import TABLE, Flag, command, index_range
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 from cacheflow.store.collection import Collection
-from cacheflow.store.eviction import TRACK_LFU, TRACK_LRU
+from cacheflow.store.eviction import TRACK_LFU
 from cacheflow.store.glob import compile_glob
 from cacheflow.store.keyspace import Database, value_type
 from cacheflow.store.memory import string_encoding
@@ -52,10 +52,6 @@ _LFU_NOT_SELECTED = (
 _LFU_SELECTED = (
     "ERR An LFU maxmemory policy is selected, idle time not tracked. "
     "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-)
-_IDLETIME_UNTRACKED = (
-    "ERR OBJECT IDLETIME needs an LRU maxmemory-policy in CacheFlow: access times are tracked only "
-    "then, since they cost a dict entry per key"
 )
 # strtoul(…, 10) as SCAN uses it: an optional sign, then digits; the empty string reads as 0.
 _CURSOR = re.compile(rb"([+-]?)([0-9]+)")
@@ -780,14 +776,11 @@ def object_freq(ctx: Context, argv: list[bytes]) -> bytes:
     tips=("nondeterministic_output",),
 )
 def object_idletime(ctx: Context, argv: list[bytes]) -> bytes:
-    """An error rather than a made-up number when access times are not tracked (store/eviction.py says why)."""
+    """Exact under an LRU policy, approximate under the others (store/idle_clock.py), an error under LFU as in Redis."""
     if _object_value(ctx, argv) is None:
         return encoder.null(ctx.proto)
-    tracking = ctx.keyspace.tracking
-    if tracking == TRACK_LFU:
+    if ctx.keyspace.tracking == TRACK_LFU:
         raise CommandError(_LFU_SELECTED)
-    if tracking != TRACK_LRU:
-        raise CommandError(_IDLETIME_UNTRACKED)
     return encoder.integer(ctx.keyspace.evictor.idle_seconds(ctx.db, argv[2]))
 
 

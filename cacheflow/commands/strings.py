@@ -153,15 +153,17 @@ def _expire_from_option(ctx: Context, option: bytes, raw: bytes, name: str) -> i
     syntax="key",
 )
 def get(ctx: Context, argv: list[bytes]) -> bytes:
-    """The hottest read: a hit in a database without TTLs or access tracking skips the lookup_read call (5% of a GET)."""
+    """The hottest read: a hit in a database without TTLs skips the expiry checks of lookup_read (5% of a GET)."""
     db = ctx.db
-    value = db.data.get(argv[1])
-    if value is None or db.expires or db.tracking:
-        value = db.lookup_read(argv[1])
+    key = argv[1]
+    value = db.data.get(key)
+    if value is None or db.expires:
+        value = db.lookup_read(key)
         if value is None:
             return _NULL2 if ctx.proto == 2 else encoder.NULL_RESP3
     else:
         db.hits += 1
+        db.note_access(key, True)
     if isinstance(value, (bytes, bytearray)):
         return encoder.bulk(value)
     raise CommandError(WRONGTYPE)

@@ -23,8 +23,9 @@ costs one dict entry per key, which a store that never evicts by recency or
 frequency should not pay.  TinyLFU stores 0 there (its frequencies are in its
 sketch) and keeps it only as the set of keys to sample.  While it exists it
 holds every key of its database, and the ``allkeys-*`` policies among these
-three sample from it (see ``AccessStamps``).  OBJECT IDLETIME / FREQ answer
-only under the policy whose data they report.
+three sample from it (see ``AccessStamps``).  OBJECT FREQ answers only under
+an LFU policy, as Redis's; OBJECT IDLETIME under any other, from the LRU stamps
+or, where there are none, the approximate idle clock (store/idle_clock.py).
 
 Invariants: the pool never holds more than ``POOL_SIZE`` entries; a victim is
 always a live key of the scope at the moment it is chosen; all randomness comes
@@ -65,6 +66,11 @@ TRACK_NONE: Final = 0
 TRACK_LRU: Final = 1
 TRACK_LFU: Final = 2
 TRACK_TINYLFU: Final = 3
+
+
+def uses_idle_clock(tracking: int) -> bool:
+    """Whether accesses stamp the keyspace's idle clock: under every policy that keeps no LRU or LFU data."""
+    return tracking == TRACK_NONE or tracking == TRACK_TINYLFU
 
 
 def tracking_for(policy: str) -> int:
@@ -301,25 +307,37 @@ class Evictor:
             return LFU_INIT_VAL
         return lfu_decayed(packed, self._minutes(), self.decay_time)
 
+    def last_access(self, db: "Database", key: bytes) -> int:
+        """The LRU clock at the key's last access (under LFU, which keeps none, the clock now)."""
+        ks = self.keyspace
+        if ks.tracking == TRACK_LRU:
+            at = db.access.get(key) if db.access is not None else None
+            return ks.lru_clock if at is None else at
+        if ks.tracking == TRACK_LFU:
+            return ks.lru_clock
+        return ks.idle_clock.stamp(key)
+
     def idle_seconds(self, db: "Database", key: bytes) -> int:
         """OBJECT IDLETIME: seconds since the last access, by the coarse LRU clock."""
-        at = db.access.get(key) if db.access is not None else None
-        if at is None:
-            return 0
-        return max(0, self.keyspace.lru_clock - at)
+        return max(0, self.keyspace.lru_clock - self.last_access(db, key))
 
     def set_access(self, db: "Database", key: bytes, idle_seconds: int, frequency: int) -> None:
         """RESTORE's IDLETIME / FREQ (-1: not given), as Redis's objectSetLRUOrLFU: FREQ sets the LFU
-        counter under an LFU policy, IDLETIME the last access under an LRU policy; the one that does
-        not apply, or any other policy, changes nothing."""
+        counter under an LFU policy, IDLETIME the last access under any other; the one that does
+        not apply changes nothing."""
+        ks = self.keyspace
         access = db.access
-        if access is None or key not in db.data:
+        if key not in db.data:
             return
-        if self.keyspace.tracking == TRACK_LFU:
-            if frequency >= 0:
+        if ks.tracking == TRACK_LFU:
+            if frequency >= 0 and access is not None:
                 access.put(key, (self._minutes() << 8) | min(frequency, 255))
-        elif self.keyspace.tracking == TRACK_LRU and idle_seconds >= 0:
-            access.put(key, max(0, self.keyspace.lru_clock - idle_seconds))
+        elif idle_seconds >= 0:
+            stamp = max(0, ks.lru_clock - idle_seconds)
+            if ks.tracking == TRACK_LRU and access is not None:
+                access.put(key, stamp)
+            else:
+                ks.idle_clock.set_stamp(key, stamp)
 
     # -- choosing victims ------------------------------------------------------
 

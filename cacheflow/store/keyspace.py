@@ -21,7 +21,9 @@ Invariants:
   what it added.
 - ``access`` (key -> LRU clock, packed LFU counter, or 0 under TinyLFU) exists
   only while an LRU, LFU or TinyLFU eviction policy is selected, and then holds
-  every key of its database (store/eviction.py says why).
+  every key of its database (store/eviction.py says why).  Under every policy
+  but the LRU and LFU ones, accesses stamp the keyspace's ``idle_clock``
+  instead (store/idle_clock.py), so OBJECT IDLETIME answers there too.
 - Hashes with per-field TTLs are scheduled in ``field_expiry`` (key -> the
   time its hash's earliest field TTL passes); the active cycle's
   ``expire_fields_step`` reclaims their expired fields and reports them to
@@ -36,8 +38,17 @@ from collections.abc import Callable, Iterator, Sized
 from typing import Final
 
 from cacheflow.store.clock import Clock
-from cacheflow.store.eviction import TRACK_LFU, TRACK_LRU, TRACK_NONE, TRACK_TINYLFU, AccessStamps, Evictor
+from cacheflow.store.eviction import (
+    TRACK_LFU,
+    TRACK_LRU,
+    TRACK_NONE,
+    TRACK_TINYLFU,
+    AccessStamps,
+    Evictor,
+    uses_idle_clock,
+)
 from cacheflow.store.glob import compile_glob
+from cacheflow.store.idle_clock import IdleClock
 
 # How many SCAN iterations may be in flight at once before the oldest is forgotten.
 SCAN_SNAPSHOTS: Final = 64
@@ -126,7 +137,6 @@ class Database:
         "used",
         "costs",
         "access",
-        "tracking",
         "dirty",
     )
 
@@ -148,7 +158,6 @@ class Database:
         self.costs: dict[bytes, int] = {}
         self.dirty: set[bytes] = set()  # keys whose collections changed in place since the last settle()
         self.access: AccessStamps | None = None
-        self.tracking = False  # whether reads must be reported to the eviction policy (Keyspace.set_tracking)
 
     def __len__(self) -> int:
         return len(self.data)
@@ -168,8 +177,7 @@ class Database:
     def lookup_read(self, key: bytes) -> object | None:
         """Like lookup, counting a keyspace hit or miss as Redis's read lookups do."""
         value = self.lookup_read_notouch(key)
-        if self._ks.tracking:
-            self._touch(key, value is not None)
+        self.note_access(key, value is not None)
         return value
 
     def lookup_read_notouch(self, key: bytes) -> object | None:
@@ -186,12 +194,16 @@ class Database:
             self.hits += 1
         return value
 
-    def _touch(self, key: bytes, hit: bool) -> None:
-        """Record an access for the eviction policy (only called while one tracks accesses)."""
+    def note_access(self, key: bytes, hit: bool) -> None:
+        """Record an access for the eviction policy, or on the idle clock."""
         ks = self._ks
         if ks.no_touch:
             return
         tracking = ks.tracking
+        if tracking == TRACK_NONE:
+            if hit:
+                ks.idle_clock.touch(key)
+            return
         access = self.access
         if tracking == TRACK_LRU:
             if hit and access is not None:
@@ -203,6 +215,8 @@ class Database:
             tiny = ks.evictor.tinylfu
             if tiny is not None:
                 tiny.record_access(key, hit)
+            if hit:
+                ks.idle_clock.touch(key)
 
     def _created(self, key: bytes) -> None:
         """A new key, for the eviction policy's bookkeeping."""
@@ -214,12 +228,14 @@ class Database:
                 tiny.on_insert(key)
 
     def _stamp(self, key: bytes) -> None:
-        """Give ``key`` the access data of a key accessed now (none while no policy keeps any)."""
+        """Give ``key`` the access data of a key accessed now."""
+        ks = self._ks
+        tracking = ks.tracking
+        if uses_idle_clock(tracking) and ks.idle_clock.created(key):
+            ks.idle_clock.fit(ks.key_count())
         access = self.access
         if access is None:
             return
-        ks = self._ks
-        tracking = ks.tracking
         if tracking == TRACK_LRU:
             access.put(key, ks.lru_clock)
         elif tracking == TRACK_LFU:
@@ -244,8 +260,7 @@ class Database:
             dirty.add(key)
             if len(dirty) >= SETTLE_BATCH:
                 self.settle()
-            if self._ks.tracking:
-                self._touch(key, True)
+            self.note_access(key, True)
 
     def settle(self) -> None:
         """Re-measure the collections changed in place since the last call, so ``used`` is current."""
@@ -303,15 +318,13 @@ class Database:
         data[key] = value
         if old is None:
             self.used += key_cost(key)
-            if self._ks.tracking:
-                self._created(key)
+            self._created(key)
         else:
             if type(old) is bytes:
                 self.used -= bytes_cost(old)  # type: ignore[arg-type]
             else:
                 self.used -= self.costs.pop(key, 0)
-            if self._ks.tracking:
-                self._touch(key, True)
+            self.note_access(key, True)
         if type(value) is bytes:
             self.used += bytes_cost(value)  # type: ignore[arg-type]
         else:
@@ -377,13 +390,13 @@ class Database:
         self.used = used
         self.costs = costs
         self.dirty = set()
+        # Every key counts as accessed now, as when a policy starts tracking: sampling for
+        # eviction draws from ``access``, so a key missing there could never be evicted.
+        # Stamped only: TinyLFU learns the count of keys put in wholesale at its next eviction.
         if self.access is not None:
-            # Every key counts as accessed now, as when a policy starts tracking: sampling for
-            # eviction draws from ``access``, so a key missing there could never be evicted.
-            # Stamped only: TinyLFU learns the count of keys put in wholesale at its next eviction.
             self.access = AccessStamps()
-            for key in self.data:
-                self._stamp(key)
+        for key in self.data:
+            self._stamp(key)
 
     def clear(self) -> None:
         removed = len(self.data)
@@ -551,6 +564,7 @@ class Keyspace:
         "tracking",
         "no_touch",
         "lru_clock",
+        "idle_clock",
         "evictor",
     )
 
@@ -571,23 +585,44 @@ class Keyspace:
         # Seconds, refreshed by the server's cron (refresh_lru_clock): one shared int per second,
         # so LRU tracking costs a dict slot per key and no int object.
         self.lru_clock = clock.now_ms() // 1000
+        self.idle_clock = IdleClock(self.lru_clock)
         self.evictor = Evictor(self)
 
     def refresh_lru_clock(self) -> None:
-        self.lru_clock = self.clock.now_ms() // 1000
+        now = self.clock.now_ms() // 1000
+        if now != self.lru_clock:
+            self.lru_clock = now
+            self.idle_clock.tick(now)
+
+    def key_count(self) -> int:
+        return sum([len(db.data) for db in self.dbs])
 
     def set_tracking(self, tracking: int) -> None:
-        """Start (or stop) per-key access data; keys present now count as accessed now."""
+        """Start (or stop) per-key access data; keys present now count as accessed now.
+
+        Except between the idle clock and LRU stamps, which hold the same
+        thing: a switch between them carries each key's last access over.
+        """
+        before = self.tracking
         self.tracking = tracking
         self.refresh_lru_clock()
+        clock = self.idle_clock
+        if uses_idle_clock(tracking):
+            clock.fit(self.key_count())
         for db in self.dbs:
-            db.tracking = tracking != TRACK_NONE
-            if tracking != TRACK_NONE:
-                db.access = AccessStamps()
-                for key in db.data:
-                    db._created(key)
-            else:
+            stamps = db.access
+            if tracking == TRACK_NONE:
                 db.access = None
+            else:
+                db.access = AccessStamps()
+            for key in db.data:
+                db._created(key)
+            if tracking == TRACK_LRU and uses_idle_clock(before) and db.access is not None:
+                for key in db.data:
+                    db.access.put(key, clock.stamp(key))
+            elif before == TRACK_LRU and stamps is not None and uses_idle_clock(tracking):
+                for key, stamp in stamps.to_dict().items():
+                    clock.set_stamp(key, stamp)
 
     def used_memory(self) -> int:
         """The estimated bytes of the whole dataset (every database's ``used``)."""

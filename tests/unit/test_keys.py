@@ -460,14 +460,56 @@ def test_object_on_missing_keys_is_nil(h: Harness) -> None:
             assert h.raw(ctx, "OBJECT", sub, "missing") == nil
 
 
-def test_object_freq_and_idletime_are_clear_errors(h: Harness, c: Context) -> None:
+def test_object_freq_is_an_error_without_an_lfu_policy(h: Harness, c: Context) -> None:
     h.run(c, "SET", "k", "v")
     assert h.run(c, "OBJECT", "FREQ", "k") == (
         "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when "
         "switching between policies at runtime LRU and LFU data will take some time to adjust."
     )
-    error = h.run(c, "OBJECT", "IDLETIME", "k")
-    assert error.startswith("ERR OBJECT IDLETIME needs an LRU maxmemory-policy")
+
+
+def _pass_seconds(h: Harness, seconds: int) -> None:
+    h.clock.advance(seconds * 1000)
+    h.keyspace.refresh_lru_clock()
+
+
+@pytest.mark.parametrize("policy", ["noeviction", "allkeys-lru", "volatile-random", "allkeys-tinylfu"])
+def test_object_idletime_counts_from_the_last_access_under_every_non_lfu_policy(
+    h: Harness, c: Context, policy: str
+) -> None:
+    h.keyspace.evictor.configure(policy, 5, 10, 1, 10)
+    h.run(c, "SET", "k", "v")
+    h.run(c, "RPUSH", "l", "a")
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 0
+    _pass_seconds(h, 100)
+    for command in (["TTL", "k"], ["TYPE", "k"], ["EXISTS", "k"], ["OBJECT", "ENCODING", "k"], ["GET", "l"]):
+        h.run(c, *command)  # none of these counts as an access to k (the WRONGTYPE GET reads l)
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 100
+    assert h.run(c, "OBJECT", "IDLETIME", "l") == 0
+    assert h.run(c, "GET", "k") == b"v"
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 0
+    _pass_seconds(h, 30)
+    h.run(c, "RPUSH", "l", "b")  # a write in place counts too
+    assert (h.run(c, "OBJECT", "IDLETIME", "l"), h.run(c, "OBJECT", "IDLETIME", "k")) == (0, 30)
+    h.run(c, "SET", "k", "w")
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 0
+    dumped = h.run(c, "DUMP", "k")
+    assert h.run(c, "RESTORE", "k", "0", dumped, "REPLACE", "IDLETIME", "1000") == b"OK"
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 1000
+    h.config.enable_debug_command = "yes"
+    assert "lru_seconds_idle:1000" in h.run(c, "DEBUG", "OBJECT", "k").decode()
+
+
+def test_object_idletime_carries_over_between_lru_stamps_and_the_idle_clock(h: Harness, c: Context) -> None:
+    h.run(c, "SET", "k", "v")
+    _pass_seconds(h, 40)
+    h.keyspace.evictor.configure("allkeys-lru", 5, 10, 1, 10)
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 40
+    _pass_seconds(h, 20)
+    h.keyspace.evictor.configure("noeviction", 5, 10, 1, 10)
+    assert h.run(c, "OBJECT", "IDLETIME", "k") == 60
+    h.keyspace.evictor.configure("allkeys-lfu", 5, 10, 1, 10)
+    assert h.run(c, "OBJECT", "IDLETIME", "k").startswith("ERR An LFU maxmemory policy is selected")
 
 
 def test_object_help_and_dispatch_errors(h: Harness, c: Context) -> None:
@@ -650,8 +692,11 @@ def test_declarations(name: str, arity: int, flags: set[str], keys: tuple[int, i
     assert "keyspace" in cmd.acl_categories() or name == "object"
 
 
-def test_client_no_touch_reads_leave_lru_and_lfu_data_alone_but_touch_still_touches(h: Harness, c: Context) -> None:
-    h.keyspace.evictor.configure("allkeys-lru", 5, 10, 1, 10)
+@pytest.mark.parametrize("policy", ["allkeys-lru", "noeviction"])
+def test_client_no_touch_reads_leave_lru_and_lfu_data_alone_but_touch_still_touches(
+    h: Harness, c: Context, policy: str
+) -> None:
+    h.keyspace.evictor.configure(policy, 5, 10, 1, 10)
     h.run(c, "SET", "k", "v")
     h.clock.advance(100_000)
     h.keyspace.refresh_lru_clock()
