@@ -20,8 +20,8 @@ Keys are staged per database and installed only once the whole file has
 been read and its checksum verified, so a corrupt file loads nothing.  As
 on a Redis master, keys whose TTL has passed are skipped (unless
 ``skip_expired`` is off, as for a replica), and empty collections are
-skipped.  IDLE and FREQ records are read and ignored (CacheFlow keeps no LRU
-or LFU clock yet); Redis Functions libraries (FUNCTION2) are not loaded but
+skipped.  IDLE and FREQ records are read and ignored: every loaded key counts
+as accessed at load time (Redis applies them; not done here yet); Redis Functions libraries (FUNCTION2) are not loaded but
 reported in ``LoadReport.functions`` for the caller to log; module data and
 streams are refused.
 
