@@ -159,6 +159,10 @@ def memory_usage(ctx: Context, argv: list[bytes]) -> bytes:
 _MEMORY_HELP = (
     "DOCTOR",
     "    Return memory problems reports.",
+    "MALLOC-STATS",
+    "    Return internal statistics report from the memory allocator.",
+    "PURGE",
+    "    Attempt to purge dirty pages for reclamation by the allocator.",
     "STATS",
     "    Return information about the memory usage of the server.",
     "USAGE <key> [SAMPLES <count>]",
@@ -192,6 +196,42 @@ def _stats_reply(pairs: list[tuple[str, Any]], proto: int) -> bytes:
 )
 def memory_stats(ctx: Context, argv: list[bytes]) -> bytes:
     return _stats_reply(ctx.server.memory_stats(), ctx.proto)
+
+
+# Redis's reply when its allocator has no statistics report (a libc malloc build); pymalloc has
+# none we can read (sys._debugmallocstats writes to stderr).
+_NO_MALLOC_STATS = b"Stats not supported for the current allocator"
+
+
+@command(
+    "malloc-stats",
+    2,
+    Flag(0),
+    group="server",
+    summary="Show allocator internal stats",
+    since="4.0.0",
+    complexity="Depends on how much memory is allocated, could be slow",
+    parent="memory",
+    tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
+)
+def memory_malloc_stats(ctx: Context, argv: list[bytes]) -> bytes:
+    return encoder.verbatim(_NO_MALLOC_STATS, ctx.proto)
+
+
+@command(
+    "purge",
+    2,
+    Flag(0),
+    group="server",
+    summary="Ask the allocator to release memory",
+    since="4.0.0",
+    complexity="Depends on how much memory is allocated, could be slow",
+    parent="memory",
+    tips=("request_policy:all_shards", "response_policy:all_succeeded"),
+)
+def memory_purge(ctx: Context, argv: list[bytes]) -> bytes:
+    ctx.server.purge_memory()
+    return encoder.OK
 
 
 _DOCTOR_EMPTY = (

@@ -32,7 +32,7 @@ from cacheflow.persistence.snapshots import MISCONF, SnapshotError, Snapshots
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 from cacheflow.resp.parser import Limits
-from cacheflow.server import logging_setup
+from cacheflow.server import allocator, logging_setup
 from cacheflow.server.connection import Connection
 from cacheflow.store.clock import SystemClock
 from cacheflow.store.eviction import eviction_time_limit_us
@@ -852,6 +852,9 @@ class Server:
             "mem_fragmentation_bytes": rss - used,
             "mem_allocator": "pymalloc",
         }
+
+    def purge_memory(self) -> None:
+        allocator.purge()
 
     def memory_stats(self) -> list[tuple[str, Any]]:
         """MEMORY STATS: Redis's fields that have a meaning here, from the same estimates as INFO."""

@@ -1072,8 +1072,20 @@ def test_memory_usage(r: redis.Redis, rr: redis.Redis) -> None:
     for args in (("MEMORY", "USAGE", "small", "SAMPLES", "x"), ("MEMORY", "USAGE", "small", "foo"), ("MEMORY", "FOO")):
         rr.set("small", "x")
         assert error_of(r, *args) == error_of(rr, *args)
-    help_lines = [x.decode() if isinstance(x, bytes) else x for x in r.execute_command("MEMORY", "HELP")]
-    assert help_lines[0] == "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    assert r.execute_command("MEMORY", "HELP") == rr.execute_command("MEMORY", "HELP")
+
+
+def test_memory_purge_and_malloc_stats(r: redis.Redis, rr: redis.Redis) -> None:
+    """PURGE answers as Redis's; MALLOC-STATS is Redis's text for an allocator without a report."""
+    r.set("big", "x" * 10_000_000)
+    r.delete("big")
+    for client in (r, rr):
+        assert client.execute_command("MEMORY", "PURGE") == b"OK"
+        for args in (("MEMORY", "PURGE", "extra"), ("MEMORY", "MALLOC-STATS", "extra")):
+            assert error_of(client, *args) == "wrong number of arguments for 'memory|" + args[1].lower() + "' command"
+    assert rr.execute_command("MEMORY", "MALLOC-STATS")  # jemalloc's report there
+    assert r.execute_command("MEMORY", "MALLOC-STATS") == b"Stats not supported for the current allocator"
+    assert r.ping()
 
 
 def test_time_and_lastsave(cacheflow: ServerProcess) -> None:
