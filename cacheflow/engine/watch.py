@@ -90,11 +90,21 @@ class WatchRegistry:
                 ctx.watch_dirty = True
 
     def _touch_db(self, index: int) -> None:
-        """A flush or swap of a whole database."""
+        """A flush or swap of a whole database, seen after it happened.
+
+        A watch breaks when its key existed when watched (it is gone or
+        replaced now) or is live in what the database holds now (SWAPDB brought
+        it).  A key that arrives already past its TTL changes nothing, as in
+        Redis's touchAllWatchedKeysInDb; it is only checked, not reclaimed here,
+        since reclaiming would itself be an effect that breaks the watch.
+        """
         db = self._keyspace.dbs[index]
+        now = self._keyspace.clock.now_ms()
         for (i, key), watchers in self._by_key.items():
             if i != index:
                 continue
+            at = db.expires.get(key)
+            arrived_live = key in db.data and (at is None or at > now)
             for ctx in watchers:
-                if ctx.watched.get((i, key)) or db.lookup(key) is not None:
+                if ctx.watched.get((i, key)) or arrived_live:
                     ctx.watch_dirty = True

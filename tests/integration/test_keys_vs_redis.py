@@ -610,6 +610,7 @@ def watch_outcome(
             result: Any = pipe.execute()
         except redis.WatchError:
             result = None
+    admin.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")  # the stale-key cases turn it off
     for client in (admin, watcher, writer):
         client.close()
     return result
@@ -617,6 +618,12 @@ def watch_outcome(
 
 SETUP_K_IN_0: list[Command] = [("SET", "k", "v")]
 SETUP_K_IN_1: list[Command] = [("SELECT", "1"), ("SET", "k", "v"), ("SELECT", "0")]
+# Keys past their TTL but not reclaimed: the active cycle is off and nobody reads them.
+_STALE = [("DEBUG", "SET-ACTIVE-EXPIRE", "0")]
+_LET_IT_PASS = ("DEBUG", "SLEEP", "0.01")
+STALE_K_IN_1: list[Command] = [*_STALE, ("SELECT", "1"), ("SET", "k", "v", "PX", "1"), ("SELECT", "0"), _LET_IT_PASS]
+STALE_K_IN_BOTH: list[Command] = [*_STALE, ("SET", "k", "a", "PX", "1"), *STALE_K_IN_1[1:]]
+STALE_K_IN_0_LIVE_IN_1: list[Command] = [*_STALE, ("SET", "k", "a", "PX", "1"), *SETUP_K_IN_1, _LET_IT_PASS]
 
 WATCH_CASES: list[tuple[str, list[Command], tuple[int, str], tuple[int, Command]]] = [
     ("flushall-existing", SETUP_K_IN_0, (0, "k"), (3, ("FLUSHALL",))),
@@ -630,6 +637,11 @@ WATCH_CASES: list[tuple[str, list[Command], tuple[int, str], tuple[int, Command]
     ("swapdb-nowhere", [("SET", "other", "v")], (0, "k"), (5, ("SWAPDB", "0", "1"))),
     ("swapdb-unrelated", SETUP_K_IN_0, (0, "k"), (5, ("SWAPDB", "2", "3"))),
     ("swapdb-self", SETUP_K_IN_0, (0, "k"), (0, ("SWAPDB", "0", "0"))),
+    ("swapdb-brings-a-stale-key", STALE_K_IN_1, (0, "k"), (5, ("SWAPDB", "0", "1"))),
+    ("swapdb-stale-for-stale", STALE_K_IN_BOTH, (0, "k"), (5, ("SWAPDB", "0", "1"))),
+    ("swapdb-live-for-stale", STALE_K_IN_0_LIVE_IN_1, (0, "k"), (5, ("SWAPDB", "0", "1"))),
+    ("swapdb-stale-for-live", STALE_K_IN_0_LIVE_IN_1, (1, "k"), (5, ("SWAPDB", "0", "1"))),
+    ("flushall-stale", STALE_K_IN_1, (1, "k"), (3, ("FLUSHALL",))),
     ("move-source", SETUP_K_IN_0, (0, "k"), (0, ("MOVE", "k", "2"))),
     ("move-target", SETUP_K_IN_0, (2, "k"), (0, ("MOVE", "k", "2"))),
     ("move-refused", SETUP_K_IN_0, (0, "k"), (0, ("MOVE", "k", "0"))),
