@@ -19,11 +19,13 @@ from cacheflow.commands.context import Context
 from cacheflow.commands.introspection import help_reply
 from cacheflow.commands.keys import object_encoding
 from cacheflow.commands.table import Flag, command
+from cacheflow.config.schema import Config, ConfigError, parse_memory
+from cacheflow.rdb.values import dump_value, quicklist_node_size, quicklist_nodes, set_packed_threshold
 from cacheflow.resp import encoder
 from cacheflow.resp.errors import CommandError
 from cacheflow.store.keyspace import Database, value_type
-from cacheflow.store.memory import is_canonical_long, string_encoding
-from cacheflow.store.sorted_sets import listpack_score_text
+from cacheflow.store.lists import ListValue
+from cacheflow.store.memory import string_encoding
 
 log = logging.getLogger("cacheflow")
 
@@ -39,11 +41,6 @@ _SHARED_INTEGERS = 10000
 _LRU_CLOCK_MAX = (1 << 24) - 1  # the LRU clock field of a Redis object header
 _NUMBER_PREFIX = re.compile(rb"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _INT_PREFIX = re.compile(rb"\s*[-+]?\d+")
-_LISTPACK_EMPTY = 7  # a listpack's header (total bytes, element count) and end byte
-# Redis 7.0's quicklist: node size limits for a negative list-max-listpack-size (-1 .. -5), and the
-# most a node may hold when the size limit is a count.
-_QUICKLIST_LEVELS = (4096, 8192, 16384, 32768, 65536)
-_QUICKLIST_SAFETY_LIMIT = 8192
 
 
 def debug_allowed(ctx: Context) -> bool:
@@ -120,171 +117,31 @@ def dataset_digest(dbs: Iterable[Database]) -> bytes:
 # -- DEBUG OBJECT ---------------------------------------------------------------------
 
 
-def _rdb_length_size(n: int) -> int:
-    if n < 1 << 6:
-        return 1
-    if n < 1 << 14:
-        return 2
-    if n <= 0xFFFFFFFF:
-        return 5
-    return 9
+def object_line(value: object, config: Config, lru: int = 0, idle: int = 0) -> str:
+    """DEBUG OBJECT's line; ``lru`` and ``idle`` are the key's last access (24-bit LRU clock, as
+    Redis's object header holds it) and idle seconds.
 
-
-def _int_size(n: int) -> int | None:
-    if -(2**7) <= n < 2**7:
-        return 2
-    if -(2**15) <= n < 2**15:
-        return 3
-    if -(2**31) <= n < 2**31:
-        return 5
-    return None
-
-
-def serialized_length(value: bytes | bytearray) -> int:
-    """Bytes the string takes in an RDB file, without LZF compression (which CacheFlow does not do)."""
-    if len(value) <= 20 and is_canonical_long(value):
-        size = _int_size(int(value))
-        if size is not None:
-            return size
-    return _rdb_length_size(len(value)) + len(value)
-
-
-def _listpack_entry_size(element: bytes) -> int:
-    """Bytes one element takes in a listpack: encoding byte(s), data, and the back-length."""
-    n = len(element)
-    if n <= 20 and is_canonical_long(element):
-        v = int(element)
-        if 0 <= v <= 127:
-            size = 1
-        elif -4096 <= v <= 4095:
-            size = 2
-        elif -(2**15) <= v < 2**15:
-            size = 3
-        elif -(2**23) <= v < 2**23:
-            size = 4
-        elif -(2**31) <= v < 2**31:
-            size = 5
-        else:
-            size = 9
-    elif n < 64:
-        size = 1 + n
-    elif n < 4096:
-        size = 2 + n
-    else:
-        size = 5 + n
-    if size <= 127:
-        return size + 1
-    if size < 16383:
-        return size + 2
-    if size < 2097151:
-        return size + 3
-    if size < 268435455:
-        return size + 4
-    return size + 5
-
-
-def listpack_bytes(elements: Iterable[bytes]) -> int:
-    """The size of a listpack holding ``elements``: a 6-byte header, the entries, an end byte."""
-    return _LISTPACK_EMPTY + sum(map(_listpack_entry_size, elements))
-
-
-def _node_accepts(node_bytes: int, count: int, element_len: int, fill: int) -> bool:
-    """Whether Redis 7.0's quicklist adds an element of this length to a node (else it opens a new one)."""
-    overhead = (1 if element_len < 254 else 5) + (1 if element_len < 64 else 2 if element_len < 16384 else 5)
-    estimate = node_bytes + element_len + overhead
-    if fill < 0:
-        level = -fill - 1
-        if level < len(_QUICKLIST_LEVELS):
-            return estimate <= _QUICKLIST_LEVELS[level]
-        return False
-    return estimate <= _QUICKLIST_SAFETY_LIMIT and count < fill
-
-
-def quicklist_nodes(elements: Iterable[bytes], fill: int) -> list[int]:
-    """The byte sizes of the listpack nodes Redis 7.0 makes when ``elements`` are pushed at the tail in order.
-
-    Exact for a list built by RPUSH (or any list that fits one node); a list
-    shaped by head pushes, pops and inserts may have its nodes split otherwise.
+    ``serializedlength`` is what the value takes in an RDB file, measured by
+    writing it with the RDB writer (LZF included when ``rdbcompression`` is on),
+    as Redis's rdbSavedObjectLen does.  A list's ``ql_*`` fields describe the
+    quicklist nodes the RDB writer splits it into: Redis reports the nodes the
+    list was built with, the same for a list built by pushes at the tail.
     """
-    nodes: list[int] = []
-    node_bytes = count = 0
-    for element in elements:
-        if not nodes or not _node_accepts(node_bytes, count, len(element), fill):
-            nodes.append(_LISTPACK_EMPTY)
-            node_bytes = _LISTPACK_EMPTY
-            count = 0
-        node_bytes += _listpack_entry_size(element)
-        count += 1
-        nodes[-1] = node_bytes
-    return nodes
-
-
-def _collection_details(value: Any, fill: int, compress: int) -> tuple[int, str]:
-    """(serializedlength, extra fields) of a list, set, sorted set or hash, as Redis 7.0 reports them.
-
-    The RDB length is computed without LZF compression, which Redis applies to
-    any blob over 20 bytes that compresses (CacheFlow writes no RDB yet): exact
-    for small values, an upper bound otherwise.
-    """
-    kind = value_type(value)
-    encoding = object_encoding(value)
-    if kind == b"list":
-        elements = list(value.values())
-        nodes = quicklist_nodes(elements, fill)
-        serial = _rdb_length_size(len(nodes)) + sum(1 + _raw_string_size(size) for size in nodes)
-        extra = (
-            f" ql_nodes:{len(nodes)} ql_avg_node:{len(elements) / len(nodes):.2f} ql_listpack_max:{fill}"
-            f" ql_compressed:{int(compress != 0)} ql_uncompressed_size:{sum(nodes)}"
-        )
-        return serial, extra
-    if kind == b"set":
-        members = list(value)
-        if encoding == b"intset":
-            width = max((_intset_width(int(m)) for m in members), default=2)
-            return _raw_string_size(8 + width * len(members)), ""
-        return _rdb_length_size(len(members)) + sum(map(serialized_length, members)), ""
-    if kind == b"zset":
-        pairs = list(value)
-        if encoding == b"listpack":
-            size = listpack_bytes(x for score, member in pairs for x in (member, listpack_score_text(score)))
-            return _raw_string_size(size), ""
-        return _rdb_length_size(len(pairs)) + sum(serialized_length(m) + 8 for _, m in pairs), ""
-    if kind == b"hash":
-        items = value.items()
-        if encoding.startswith(b"listpack"):
-            return _raw_string_size(listpack_bytes(x for pair in items for x in pair)), ""
-        return _rdb_length_size(len(items)) + sum(serialized_length(f) + serialized_length(v) for f, v in items), ""
-    return 0, ""
-
-
-def _raw_string_size(length: int) -> int:
-    """An RDB string of ``length`` bytes that is not an integer: its length prefix and the bytes."""
-    return _rdb_length_size(length) + length
-
-
-def _intset_width(v: int) -> int:
-    if -(2**15) <= v < 2**15:
-        return 2
-    if -(2**31) <= v < 2**31:
-        return 4
-    return 8
-
-
-def object_line(value: object, fill: int = -2, compress: int = 0, lru: int = 0, idle: int = 0) -> str:
-    """DEBUG OBJECT's line; ``fill`` and ``compress`` are the list settings lists report, ``lru`` and
-    ``idle`` the key's last access (24-bit LRU clock, as Redis's object header holds it) and idle seconds.
-
-    Redis reports the settings a list was created with; CacheFlow keeps none
-    per list and reports the current ones.
-    """
+    serial = len(dump_value(value, config)) - 1  # without the type byte
     extra = ""
+    if isinstance(value, ListValue):
+        fill = config.list_max_listpack_size
+        nodes = quicklist_nodes(list(value.values()), fill)
+        sizes = [quicklist_node_size(node) for node in nodes]
+        extra = (
+            f" ql_nodes:{len(nodes)} ql_avg_node:{len(value) / len(nodes):.2f} ql_listpack_max:{fill}"
+            f" ql_compressed:{int(config.list_compress_depth != 0)} ql_uncompressed_size:{sum(sizes)}"
+        )
     if value.__class__ is bytes or value.__class__ is bytearray:
         enc = string_encoding(value)  # type: ignore[arg-type]
-        serial = serialized_length(value)  # type: ignore[arg-type]
         shared = enc == b"int" and 0 <= int(value) < _SHARED_INTEGERS  # type: ignore[call-overload]
     else:
         enc = object_encoding(value)
-        serial, extra = _collection_details(value, fill, compress)
         shared = False
     refcount = 2147483647 if shared else 1
     return (
@@ -305,6 +162,9 @@ _HELP = (
     "    unit tests to simulate Redis errors.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "RELOAD [option ...]",
     "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
     "    * MERGE: conflicting keys will be loaded from RDB.",
@@ -367,12 +227,18 @@ def debug(ctx: Context, argv: list[bytes]) -> bytes:
         value = ctx.db.data.get(argv[2])
         if value is None:
             raise CommandError("ERR no such key")
-        config = ctx.config
         evictor = ctx.keyspace.evictor
         lru = evictor.last_access(ctx.db, argv[2]) & _LRU_CLOCK_MAX
         idle = evictor.idle_seconds(ctx.db, argv[2])
-        line = object_line(value, config.list_max_listpack_size, config.list_compress_depth, lru, idle)
-        return encoder.simple(line)
+        return encoder.simple(object_line(value, ctx.config, lru, idle))
+    if sub == b"quicklist-packed-threshold" and argc == 3:
+        try:
+            size = parse_memory(argv[2])
+        except ConfigError:
+            size = -1
+        if size < 0 or not set_packed_threshold(size):
+            raise CommandError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
+        return encoder.OK
     if sub == b"reload":
         save = flush = True
         for raw in argv[2:]:

@@ -20,6 +20,7 @@ RDB version (2 bytes LE) and the CRC-64 of both (8 bytes LE).
 """
 
 from collections.abc import Callable
+from typing import Final
 
 from cacheflow.config.schema import Config
 from cacheflow.rdb import intset, listpack
@@ -70,10 +71,12 @@ from cacheflow.store.sorted_sets import SortedSet, listpack_score_text
 
 # Redis 7.0's quicklist: node size limits for a negative list-max-listpack-size (-1 .. -5), the most a
 # node may hold when the limit is a count, and the element size from which an element gets a node of
-# its own (a PLAIN node; packed_threshold, 1 GB by default).
+# its own (a PLAIN node; packed_threshold, 1 GB by default, up to just under 4 GB).
 _QUICKLIST_LEVELS = (4096, 8192, 16384, 32768, 65536)
 _QUICKLIST_SAFETY_LIMIT = 8192
-_PACKED_THRESHOLD = 1 << 30
+PACKED_THRESHOLD_DEFAULT: Final = 1 << 30
+_PACKED_THRESHOLD_MAX: Final = (1 << 32) - (1 << 20)
+_packed_threshold = PACKED_THRESHOLD_DEFAULT
 
 _STRING_BYTE = bytes((TYPE_STRING,))
 _LIST_BYTE = bytes((TYPE_LIST_QUICKLIST_2,))
@@ -163,6 +166,26 @@ def _node_accepts(node_bytes: int, count: int, element_len: int, fill: int) -> b
     return estimate <= _QUICKLIST_SAFETY_LIMIT and count < fill
 
 
+def set_packed_threshold(size: int) -> bool:
+    """DEBUG QUICKLIST-PACKED-THRESHOLD: from what size an element gets a PLAIN node (0: back to 1 GB).
+
+    Process-wide, as the setting is in Redis's quicklist; False, and nothing
+    changed, for a size Redis refuses (about 4 GB and more).
+    """
+    global _packed_threshold
+    if size > _PACKED_THRESHOLD_MAX:
+        return False
+    _packed_threshold = size or PACKED_THRESHOLD_DEFAULT
+    return True
+
+
+def quicklist_node_size(node: list[bytes] | bytes) -> int:
+    """A node's bytes before compression: its listpack, or a PLAIN node's element."""
+    if isinstance(node, bytes):
+        return len(node)
+    return listpack.EMPTY_SIZE + sum(map(listpack.entry_size, node))
+
+
 def quicklist_nodes(elements: list[bytes], fill: int) -> list[list[bytes] | bytes]:
     """The list split into nodes as Redis 7.0's quicklist does when the elements are pushed at the tail.
 
@@ -173,7 +196,7 @@ def quicklist_nodes(elements: list[bytes], fill: int) -> list[list[bytes] | byte
     current: list[bytes] | None = None
     node_bytes = 0
     for e in elements:
-        if len(e) >= _PACKED_THRESHOLD:
+        if len(e) >= _packed_threshold:
             nodes.append(e)
             current = None
             continue

@@ -75,6 +75,14 @@ def fields(text: bytes, section: str) -> list[str]:
     return out
 
 
+def outcome(client: redis.Redis, *args: Any) -> Any:
+    """The reply, or the error's text: for comparing commands that may fail."""
+    try:
+        return client.execute_command(*args)
+    except redis.ResponseError as e:
+        return ("error", str(e))
+
+
 def error_of(client: redis.Redis, *args: Any) -> str:
     with pytest.raises(redis.ResponseError) as e:
         client.execute_command(*args)
@@ -1034,8 +1042,30 @@ def test_debug_object_reports_redis_encodings(r: redis.Redis, rr: redis.Redis) -
         theirs = dict(p.split(":", 1) for p in rr.execute_command("DEBUG", "OBJECT", k).decode().split(" ")[2:])
         assert ours["encoding"] == theirs["encoding"], k
         assert ours["refcount"] == theirs["refcount"], k
-        if k != "long":  # Redis LZF-compresses long strings in RDB; CacheFlow reports them uncompressed
-            assert ours["serializedlength"] == theirs["serializedlength"], k
+        assert ours["serializedlength"] == theirs["serializedlength"], k  # "long" is LZF-compressed on both
+
+
+def test_debug_quicklist_packed_threshold_matches_redis(r: redis.Redis, rr: redis.Redis) -> None:
+    """Elements at or above the threshold get PLAIN quicklist nodes: DEBUG OBJECT's node count and
+    serialized length show it.  The setting is process-wide, so it is put back on both servers."""
+    try:
+        for size in ("abc", "-1", "5gb", "4gb", "1k", "0", "100b"):
+            assert outcome(r, "DEBUG", "QUICKLIST-PACKED-THRESHOLD", size) == outcome(
+                rr, "DEBUG", "QUICKLIST-PACKED-THRESHOLD", size
+            ), size
+        for client in (r, rr):
+            client.rpush("l", "a", "b" * 150, "c", "d" * 99, "e" * 100)
+        ours, theirs = (
+            dict(p.split(":", 1) for p in c.execute_command("DEBUG", "OBJECT", "l").decode().split(" ")[2:])
+            for c in (r, rr)
+        )
+        for field in ("encoding", "serializedlength", "ql_nodes", "ql_uncompressed_size"):
+            assert ours[field] == theirs[field], field
+        assert int(ours["ql_nodes"]) == 4  # a, b*150 alone, c d*99, e*100 alone
+        assert r.lrange("l", 0, -1) == rr.lrange("l", 0, -1)
+    finally:
+        for client in (r, rr):
+            client.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")
 
 
 def test_debug_set_active_expire_stops_and_restarts_the_expire_cycle(r: redis.Redis) -> None:

@@ -2,6 +2,7 @@
 
 import struct
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,15 @@ from cacheflow.rdb import intset, listpack
 from cacheflow.rdb.checksum import crc64
 from cacheflow.rdb.errors import EmptyValueError, RdbError
 from cacheflow.rdb.format import Reader, encode_binary_double, encode_length
-from cacheflow.rdb.values import PayloadError, dump_payload, dump_value, load_payload, load_value, quicklist_nodes
+from cacheflow.rdb.values import (
+    PayloadError,
+    dump_payload,
+    dump_value,
+    load_payload,
+    load_value,
+    quicklist_nodes,
+    set_packed_threshold,
+)
 from cacheflow.store.keyspace import value_type
 from cacheflow.store.sorted_sets import format_score
 
@@ -107,10 +116,17 @@ def test_list_nodes_split_like_redis_quicklist() -> None:
     assert [len(n) for n in quicklist_nodes([b"a"] * 10, 4)] == [4, 4, 2]
 
 
-def test_lists_with_a_huge_element_use_a_plain_node(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cacheflow.rdb import values
+@pytest.fixture
+def packed_threshold_50() -> Iterator[None]:
+    """The threshold is process-wide (as in Redis): always put back."""
+    assert set_packed_threshold(50)
+    try:
+        yield
+    finally:
+        set_packed_threshold(0)
 
-    monkeypatch.setattr(values, "_PACKED_THRESHOLD", 50)
+
+def test_lists_with_a_huge_element_use_a_plain_node(packed_threshold_50: None) -> None:
     h = Harness()
     h("RPUSH", "k", "a", "y" * 60, "b")
     blob = dump_value(h.db.data[b"k"], h.config)
